@@ -1,0 +1,1 @@
+"""DeepRacer simulation assets and the geometry shared by simulator and agent."""
