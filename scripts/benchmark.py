@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Benchmarks of the workspace, one JSON line per figure.
+
+    scripts/benchmark.py SUITE [options]        e.g. scripts/benchmark.py sim --frames 3000
+
+Each line reads {"benchmark": NAME, "value": NUMBER, "unit": UNIT}. Suites and
+their benchmarks register themselves below (see "REGISTRATION POINT"). A
+benchmark marked one_core runs pinned to CPU 0 (os.sched_setaffinity), as the
+speed floors in the issues are stated for one core; --all-cores lifts that.
+Run with the workspace's venv: .venv/bin/python scripts/benchmark.py sim
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Figure = Tuple[str, float, str]  # (benchmark name, value, unit)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One registered benchmark: a function of the parsed args yielding figures."""
+
+    name: str  # the main figure's name
+    run: Callable[[argparse.Namespace], Iterable[Figure]]
+    one_core: bool  # pin to CPU 0 while it runs
+
+
+@dataclass
+class Suite:
+    """A subcommand: its help, its extra options and its benchmarks in run order."""
+
+    help: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    benchmarks: Dict[str, Benchmark]
+
+
+SUITES: Dict[str, Suite] = {}
+
+
+def suite(name, help, add_options=lambda parser: None):
+    """Declare a suite (a subcommand) with a function adding its options."""
+    SUITES[name] = Suite(help=help, add_options=add_options, benchmarks={})
+
+
+def benchmark(suite_name, name, one_core=True):
+    """Decorator registering `fn(args) -> iterable of (name, value, unit)` in a suite."""
+    def register(fn):
+        SUITES[suite_name].benchmarks[name] = Benchmark(name=name, run=fn, one_core=one_core)
+        return fn
+    return register
+
+
+def add_library_paths():
+    """Import the workspace's libraries from their source folders (no catkin build needed)."""
+    for ws in ("simulation_ws", "robot_ws"):
+        for src in sorted((ROOT / ws / "src").glob("*/src")):
+            if str(src) not in sys.path:
+                sys.path.insert(0, str(src))
+
+
+def best_rate(loop, repeats) -> float:
+    """Highest items/s over `repeats` runs of `loop()` (which returns items done)."""
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        items = loop()
+        best = max(best, items / (time.perf_counter() - start))
+    return best
+
+
+def positive_int(text) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+# ============================================================================ suite sim
+def _sim_options(parser):
+    parser.add_argument("--world", default="reinvent_base", help="WORLD_NAME to drive on")
+    parser.add_argument("--frames", type=positive_int, default=3000, help="camera frames per repeat")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="repeats; the best one is reported")
+
+
+suite("sim", "the simulator: in-process stepping (and, once registered, the ROS lockstep)", _sim_options)
+
+
+class _InprocessDriver:
+    """Drives a Simulator as an env does: command, one frame, 160x120 image, wheel check.
+
+    Commands are random (fixed seed, drawn up front); an episode restarts at the
+    next start point once no wheel is on the track or after 150 frames.
+    """
+
+    def __init__(self, world, frames):
+        import numpy as np
+        from deepracer_simulation.car_model import load_car_model
+        from deepracer_simulation.routes import load_route
+        from deepracer_simulation.track import Track
+        from deepracer_simulator import Simulator
+
+        self.track = Track(load_route(world), name=world)
+        car = load_car_model()
+        self.sim = Simulator(self.track, car, seed=0)
+        rng = np.random.default_rng(0)
+        limit = car.geometry.max_steering_angle
+        self.steering = rng.uniform(-limit, limit, frames).tolist()
+        self.speed = rng.uniform(0.5, 3.0, frames).tolist()
+        self.starts = [self.track.pose_at(s) for s in np.linspace(0, self.track.length, 20, endpoint=False)]
+        self.image = np.empty((120, 160, 3), dtype=np.uint8)
+        self.frames = frames
+
+    def run(self, timers=None) -> int:
+        """Drive `frames` frames; with `timers` (a list of 3 floats) add per-part seconds."""
+        sim, clock, episode, start = self.sim, time.perf_counter, 0, 0
+        sim.reset(*self.starts[0])
+        for i in range(self.frames):
+            t0 = clock()
+            sim.set_drive(self.steering[i], self.speed[i])
+            sim.step_frame()
+            t1 = clock()
+            sim.render(160, 120, out=self.image)
+            t2 = clock()
+            on_track = sim.wheels_on_track()
+            t3 = clock()
+            if timers is not None:
+                timers[0] += t1 - t0
+                timers[1] += t2 - t1
+                timers[2] += t3 - t2
+            episode += 1
+            if not on_track.any() or episode >= 150:
+                start, episode = (start + 1) % len(self.starts), 0
+                sim.reset(*self.starts[start])
+        return self.frames
+
+
+@benchmark("sim", "sim_inprocess_steps_per_s")
+def sim_inprocess_steps_per_s(args):
+    """Simulator steps per second: physics substeps + 160x120 RGB render + wheel checks."""
+    driver = _InprocessDriver(args.world, args.frames)
+    driver.run()  # warm-up: caches, ray tables
+    yield "sim_inprocess_steps_per_s", best_rate(driver.run, args.repeats), "steps/s"
+    timers = [0.0, 0.0, 0.0]
+    driver.run(timers)
+    for part, seconds in zip(("physics", "render", "wheels"), timers):
+        yield f"sim_inprocess_{part}_us_per_step", seconds / args.frames * 1e6, "us"
+
+
+# ============================================================================ REGISTRATION POINT
+# Add further benchmarks here, each a generator of (name, value, unit) figures:
+#   - suite "sim": the ROS lockstep benchmark (@benchmark("sim", "sim_ros_lockstep_steps_per_s"));
+#   - new suites "env", "train", "car": declare with suite(name, help, add_options) first.
+# Import heavy libraries inside the benchmark function, not at module level.
+
+
+# ============================================================================ main
+@contextlib.contextmanager
+def pinned_to_one_core(enabled):
+    """Pin this process to CPU 0 for the duration (no-op when not enabled)."""
+    if not enabled:
+        yield
+        return
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, saved)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run a benchmark suite; print JSON lines.")
+    subparsers = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")
+    for name, entry in SUITES.items():
+        sub = subparsers.add_parser(name, help=entry.help)
+        sub.add_argument("--only", action="append", choices=sorted(entry.benchmarks),
+                         help="run only this benchmark (repeatable)")
+        sub.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+        entry.add_options(sub)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    add_library_paths()
+    chosen = SUITES[args.suite].benchmarks
+    for name in args.only or list(chosen):
+        entry = chosen[name]
+        try:
+            with pinned_to_one_core(entry.one_core and not args.all_cores):
+                for figure, value, unit in entry.run(args):
+                    if not math.isfinite(value):
+                        raise ValueError(f"benchmark {figure} produced a non-finite value {value!r}")
+                    print(json.dumps({"benchmark": figure, "value": round(float(value), 3), "unit": unit}),
+                          flush=True)
+        except (ValueError, OSError, ImportError) as err:
+            print(f"benchmark.py: {name} failed: {err}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
