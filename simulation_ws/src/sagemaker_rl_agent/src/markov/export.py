@@ -1,0 +1,122 @@
+"""Freeze a PPO policy into DeepRacer's `model.pb`, and load one back (pure functions over files).
+
+The frozen GraphDef takes float32 NHWC images [1, 120, 160, 1] of raw 0-255 values at
+INPUT_NAME and gives, at OUTPUT_NAME, the softmax over the actions (continuous: the 2
+Gaussian means in [-1, 1]). The names are the ones the car's model optimizer and the
+community tools look for.
+"""
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+INPUT_NAME = "main_level/agent/main/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
+OUTPUT_NAME = "main_level/agent/main/online/network_1/ppo_head_0/policy"
+INPUT_SHAPE = (1, 120, 160, 1)
+
+
+class FrozenGraphError(ValueError):
+    """A model.pb that cannot be read or lacks the contract's input or output node."""
+
+
+def _rename_node(graph_def, old, new):
+    """Rename node `old` to `new` and every reference to it (`old`, `old:k`, `^old`)."""
+    for node in graph_def.node:
+        if node.name == old:
+            node.name = new
+        for i, ref in enumerate(node.input):
+            bare, _, port = ref.lstrip("^").partition(":")
+            if bare == old:
+                node.input[i] = ("^" if ref.startswith("^") else "") + new + (f":{port}" if port else "")
+
+
+def _prune(graph_def, output):
+    """Keep only the nodes `output` depends on (drops the function's NoOp and Identity)."""
+    nodes = {node.name: node for node in graph_def.node}
+    keep, todo = set(), [output]
+    while todo:
+        name = todo.pop()
+        if name not in keep:
+            keep.add(name)
+            todo.extend(ref.lstrip("^").partition(":")[0] for ref in nodes[name].input)
+    pruned = tf.compat.v1.GraphDef()
+    pruned.versions.CopyFrom(graph_def.versions)
+    pruned.library.CopyFrom(graph_def.library)
+    pruned.node.extend(node for node in graph_def.node if node.name in keep)
+    return pruned
+
+
+def freeze_policy(policy, path):
+    """Write the policy's action output as a frozen GraphDef at `path`; return the path."""
+    def policy_output(image):
+        return tf.identity(policy.action_output(image), name=OUTPUT_NAME)
+
+    spec = tf.TensorSpec(shape=INPUT_SHAPE, dtype=tf.float32, name=INPUT_NAME)
+    concrete = tf.function(policy_output, input_signature=[spec]).get_concrete_function()
+    graph_def = convert_variables_to_constants_v2(concrete).graph.as_graph_def()
+    placeholders = [n.name for n in graph_def.node if n.op == "Placeholder"]
+    if len(placeholders) != 1:
+        raise FrozenGraphError(f"freeze_policy: expected one input placeholder, found {placeholders}")
+    if placeholders[0] != INPUT_NAME:
+        _rename_node(graph_def, placeholders[0], INPUT_NAME)
+    if OUTPUT_NAME not in {n.name for n in graph_def.node}:
+        raise FrozenGraphError(f"freeze_policy: output node {OUTPUT_NAME} missing from the frozen graph")
+    graph_def = _prune(graph_def, OUTPUT_NAME)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")  # a reader never sees half a file
+    partial.write_bytes(graph_def.SerializeToString())
+    partial.replace(path)
+    return path
+
+
+def read_graph_def(path):
+    """The GraphDef in `path`; raises FrozenGraphError naming the file if it is not one."""
+    graph_def = tf.compat.v1.GraphDef()
+    try:
+        graph_def.ParseFromString(Path(path).read_bytes())
+    except DecodeError as error:
+        raise FrozenGraphError(f"{path}: not a TensorFlow GraphDef ({error})") from None
+    return graph_def
+
+
+class FrozenPolicy:
+    """A model.pb loaded with tf.compat.v1 import_graph_def into its own graph and session."""
+
+    def __init__(self, path):
+        graph_def = read_graph_def(path)
+        names = {node.name for node in graph_def.node}
+        for name in (INPUT_NAME, OUTPUT_NAME):
+            if name not in names:
+                raise FrozenGraphError(f"{path}: node {name} not found in the graph")
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.compat.v1.import_graph_def(graph_def, name="")
+        self._input = self.graph.get_tensor_by_name(f"{INPUT_NAME}:0")
+        self._output = self.graph.get_tensor_by_name(f"{OUTPUT_NAME}:0")
+        self._session = tf.compat.v1.Session(graph=self.graph)
+
+    def __call__(self, image):
+        """Run the graph on one image [1, 120, 160, 1] or [120, 160, 1] of raw 0-255 values."""
+        feed = np.asarray(image, dtype=np.float32)
+        if feed.shape not in (INPUT_SHAPE, INPUT_SHAPE[1:]):
+            raise ValueError(f"FrozenPolicy: image must have shape {INPUT_SHAPE}, got {feed.shape}")
+        feed = feed.reshape(INPUT_SHAPE)
+        return self._session.run(self._output, {self._input: feed})
+
+    def close(self):
+        """Release the session."""
+        self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def load_frozen(path):
+    """Load `path` (a model.pb) as a FrozenPolicy callable: image -> probabilities or means."""
+    return FrozenPolicy(path)
