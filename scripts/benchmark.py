@@ -163,6 +163,126 @@ def sim_inprocess_steps_per_s(args):
 # Import heavy libraries inside the benchmark function, not at module level.
 
 
+@benchmark("sim", "sim_ros_lockstep_steps_per_s")
+def sim_ros_lockstep_steps_per_s(args):
+    """Lockstep steps/s through ROS: a RosBackend client calls advance_frame on simulator_node.
+
+    A private master and the node run as subprocesses (pinned with this process
+    unless --all-cores); every step sends a random command and receives the
+    160x120 RGB image and the pose. Episodes restart as in the in-process figure.
+    Needs simulation_ws built and sourced.
+    """
+    import numpy as np
+    try:
+        from deepracer_simulation.car_model import load_car_model
+        from deepracer_simulation.routes import load_route
+        from deepracer_simulation.track import Track
+        from markov.backends.ros import LocalSimulator, RosBackend
+    except ImportError as err:
+        raise ImportError(f"{err} (source simulation_ws/install/setup.bash first)") from err
+
+    track, car = Track(load_route(args.world), name=args.world), load_car_model()
+    rng = np.random.default_rng(0)
+    limit = car.geometry.max_steering_angle
+    steering = rng.uniform(-limit, limit, args.frames).tolist()
+    speed = rng.uniform(0.5, 3.0, args.frames).tolist()
+    starts = [track.pose_at(s) for s in np.linspace(0, track.length, 20, endpoint=False)]
+
+    def drive(backend, frames):
+        episode, start = 0, 0
+        backend.reset(*starts[0])
+        for i in range(frames):
+            frame = backend.step(steering[i], speed[i])
+            episode += 1
+            if not any(frame.wheels_on_track) or episode >= 150:
+                start, episode = (start + 1) % len(starts), 0
+                backend.reset(*starts[start])
+        return frames
+
+    with LocalSimulator({"world_name": args.world}) as sim:
+        os.environ["ROS_MASTER_URI"] = sim.master_uri
+        backend = RosBackend(track, car, timeout=30.0)
+        drive(backend, min(args.frames, 300))  # warm-up: connections, ray tables
+        rate = best_rate(lambda: drive(backend, args.frames), args.repeats)
+        backend.close()
+    yield "sim_ros_lockstep_steps_per_s", rate, "steps/s"
+
+
+# ============================================================================ suite env
+def _env_options(parser):
+    parser.add_argument("--world", default="reinvent_base", help="WORLD_NAME to drive on")
+    parser.add_argument("--steps", type=int, default=3000, help="env steps per repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats; the best one is reported")
+
+
+suite("env", "the gym env: DeepRacerRacetrackEnv steps over the in-process backend", _env_options)
+
+
+class _EnvDriver:
+    """Steps DeepRacerRacetrackEnv as training does: reward params, reward, sim trace (no echo).
+
+    A pure-pursuit driver chooses among the shipped discrete actions, so episodes
+    run to lap completion (about 260 steps on reinvent_base); resets are counted
+    in the env's time, the driver's own time is not.
+    """
+
+    def __init__(self, world, steps):
+        from markov.envs import DeepRacerRacetrackEnv
+        from markov.envs.pure_pursuit import PurePursuit
+
+        self.env = DeepRacerRacetrackEnv(world)
+        self.driver = PurePursuit(self.env.model_metadata.action_space,
+                                  self.env.car.geometry.wheelbase)
+        self.steps = steps
+
+    def run(self, timers=None) -> float:
+        """Env seconds for `steps` steps; `timers` [backend, driver] accumulates seconds."""
+        from markov.sim_trace import SimTraceWriter
+
+        env, driver, clock = self.env, self.driver, time.perf_counter
+        env.sim_trace = SimTraceWriter(echo=False)
+        backend_step = env.backend.step
+        if timers is not None:
+            def timed_step(steering, speed):
+                start = clock()
+                frame = backend_step(steering, speed)
+                timers[0] += clock() - start
+                return frame
+            env.backend.step = timed_step
+        env_seconds, driver_seconds = 0.0, 0.0
+        start = clock()
+        _, info = env.reset(seed=0)
+        env_seconds += clock() - start
+        for _ in range(self.steps):
+            t0 = clock()
+            action = driver(info["reward_params"])
+            t1 = clock()
+            _, _, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
+                _, info = env.reset()
+            env_seconds += clock() - t1
+            driver_seconds += t1 - t0
+        if timers is not None:
+            del env.backend.step
+            timers[1] += driver_seconds
+        return env_seconds
+
+
+@benchmark("env", "env_inprocess_steps_per_s")
+def env_inprocess_steps_per_s(args):
+    """Env steps per second (resets included), and the split: backend vs the env's own work."""
+    runner = _EnvDriver(args.world, args.steps)
+    runner.run()  # warm-up: caches, ray tables
+    best = min(runner.run() for _ in range(args.repeats))
+    yield "env_inprocess_steps_per_s", args.steps / best, "steps/s"
+    timers = [0.0, 0.0]
+    env_seconds = runner.run(timers)
+    per_step = 1e6 / args.steps
+    yield "env_inprocess_backend_us_per_step", timers[0] * per_step, "us"
+    yield "env_inprocess_overhead_us_per_step", (env_seconds - timers[0]) * per_step, "us"
+    yield "env_inprocess_driver_us_per_step", timers[1] * per_step, "us"
+
+
 # ============================================================================ main
 @contextlib.contextmanager
 def pinned_to_one_core(enabled):
