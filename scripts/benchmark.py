@@ -283,6 +283,158 @@ def env_inprocess_steps_per_s(args):
     yield "env_inprocess_driver_us_per_step", timers[1] * per_step, "us"
 
 
+# ============================================================================ suite car
+def _car_options(parser):
+    parser.add_argument("--car-frames", type=int, default=2000, help="frames per repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats; the best one is reported")
+
+
+suite("car", "the car: OpenVINO inference per frame, camera-to-servo latency through ROS", _car_options)
+
+
+def _car_model(folder, n_actions=5):
+    """model.tar.gz of a freshly initialised DEEP_CONVOLUTIONAL_NETWORK_SHALLOW PPO policy."""
+    from markov.export import freeze_policy
+    from markov.ppo.policy import PPOPolicy
+    from model_optimizer import pack_model
+
+    folder = Path(folder)
+    policy = PPOPolicy("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", n_actions=n_actions, seed=0)
+    pb = freeze_policy(policy, folder / "agent" / "model.pb")
+    metadata = folder / "model_metadata.json"
+    metadata.write_text(json.dumps({"action_space": [
+        {"steering_angle": -30 + 60 * i / (n_actions - 1), "speed": 1.0} for i in range(n_actions)],
+        "sensor": ["FRONT_FACING_CAMERA"], "action_space_type": "discrete"}))
+    return pack_model(pb, metadata, folder / "model.tar.gz")
+
+
+@benchmark("car", "car_openvino_ms_per_frame")
+def car_openvino_ms_per_frame(args):
+    """ms per 160x120 BGR frame: grey + resize check + OpenVINO FP32 inference, 1 thread.
+
+    The model is the trainer's DEEP_CONVOLUTIONAL_NETWORK_SHALLOW exported to model.pb
+    and converted to IR; the mean of the best repeat, and the 99th percentile frame.
+    """
+    import tempfile
+
+    import numpy as np
+    from deepracer_camera.synthetic import road_frames
+    from deepracer_inference import InferenceEngine
+    from model_optimizer import ensure_ir
+
+    with tempfile.TemporaryDirectory(prefix="car_benchmark.") as tmp:
+        engine = InferenceEngine(ensure_ir(_car_model(tmp), Path(tmp) / "ir"), num_threads=1)
+    frames = road_frames(16, seed=0)
+    times = np.empty(args.car_frames)
+
+    def run():
+        clock = time.perf_counter
+        for i in range(args.car_frames):
+            start = clock()
+            engine.infer(frames[i % len(frames)])
+            times[i] = clock() - start
+        return args.car_frames
+
+    run()  # warm-up
+    best, best_times = 0.0, times.copy()
+    for _ in range(args.repeats):
+        rate = best_rate(run, 1)
+        if rate > best:
+            best, best_times = rate, times.copy()
+    yield "car_openvino_ms_per_frame", 1e3 / best, "ms"
+    yield "car_openvino_ms_per_frame_p99", float(np.percentile(best_times, 99)) * 1e3, "ms"
+
+
+@benchmark("car", "car_camera_to_servo_ms_p50", one_core=False)
+def car_camera_to_servo_ms_p50(args):
+    """ms from a camera image published to its servo command received, through ROS.
+
+    car.launch (camera off; inference, navigation, ctrl, servo on a temporary sysfs
+    tree) runs on a private master; this process is the camera and sends one
+    160x120 frame at a time, waiting for /ctrl_pkg/servo_msg before the next.
+    Needs robot_ws built and sourced. All cores (the nodes are separate processes).
+    """
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+    import threading
+
+    import numpy as np
+    try:
+        import rospy
+        from deepracer_interfaces.msg import ServoCtrlMsg
+        from sensor_msgs.msg import Image
+    except ImportError as err:
+        raise ImportError(f"{err} (source robot_ws/install/setup.bash first)") from err
+    from deepracer_camera.synthetic import road_frames
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tmp = tempfile.TemporaryDirectory(prefix="car_benchmark.")
+    chip = Path(tmp.name) / "sysfs" / "pwmchip0"
+    for channel in ("pwm0", "pwm1"):
+        (chip / channel).mkdir(parents=True)
+    model = _car_model(tmp.name)
+    env = dict(os.environ, ROS_MASTER_URI=f"http://127.0.0.1:{port}", ROS_IP="127.0.0.1")
+    env.pop("ROS_HOSTNAME", None)
+    log = open(Path(tmp.name) / "roslaunch.log", "w")
+    launch = subprocess.Popen(
+        ["roslaunch", "-p", str(port), "deepracer_bringup", "car.launch", f"model_path:={model}",
+         "camera:=false", f"pwm_root:={chip.parent}", f"cache_dir:={tmp.name}/cache"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        os.environ.update(ROS_MASTER_URI=env["ROS_MASTER_URI"], ROS_IP="127.0.0.1")
+        import rosgraph
+        master, deadline = rosgraph.Master("/car_benchmark"), time.monotonic() + 60
+        while not master.is_online():  # roslaunch starts the master first
+            if launch.poll() is not None or time.monotonic() > deadline:
+                raise OSError(f"roslaunch started no master; see {log.name}")
+            time.sleep(0.1)
+        received = threading.Event()
+        rospy.init_node("car_benchmark", anonymous=True, disable_signals=True)
+        rospy.Subscriber("/ctrl_pkg/servo_msg", ServoCtrlMsg, lambda _msg: received.set(), queue_size=10)
+        camera = rospy.Publisher("/camera_pkg/video_mjpeg", Image, queue_size=1)
+        images = []
+        for frame in road_frames(16, seed=0):
+            msg = Image(height=120, width=160, encoding="bgr8", step=480, data=frame.tobytes())
+            images.append(msg)
+
+        def ping(msg, timeout):
+            received.clear()
+            start = time.perf_counter()
+            msg.header.stamp = rospy.Time.now()
+            camera.publish(msg)
+            ok = received.wait(timeout)
+            return time.perf_counter() - start if ok else None
+
+        deadline = time.monotonic() + 120
+        while ping(images[0], 1.0) is None:  # wait for the model conversion and connections
+            if launch.poll() is not None or time.monotonic() > deadline:
+                raise OSError(f"car.launch did not answer; see {log.name}")
+        for i in range(20):  # warm-up
+            ping(images[i % len(images)], 5.0)
+        latencies = []
+        for i in range(max(50, args.car_frames // 10)):
+            seconds = ping(images[i % len(images)], 5.0)
+            if seconds is None:
+                raise OSError("a frame got no servo command within 5 s")
+            latencies.append(seconds)
+            time.sleep(0.005)
+        rospy.signal_shutdown("benchmark done")
+    finally:
+        launch.send_signal(signal.SIGINT)
+        try:
+            launch.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            launch.kill()
+        log.close()
+        tmp.cleanup()
+    yield "car_camera_to_servo_ms_p50", float(np.percentile(latencies, 50)) * 1e3, "ms"
+    yield "car_camera_to_servo_ms_p90", float(np.percentile(latencies, 90)) * 1e3, "ms"
+
+
 # ============================================================================ main
 @contextlib.contextmanager
 def pinned_to_one_core(enabled):

@@ -1,0 +1,96 @@
+"""simulator_node's plain parts without a ROS master: settings and joint angles."""
+import importlib.machinery
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+from deepracer_simulation.ackermann import joint_commands
+from deepracer_simulator import SimState
+
+pytest.importorskip("rospy")
+pytest.importorskip("deepracer_msgs", reason="build and source simulation_ws (deepracer_msgs)")
+
+NODE_PATH = Path(__file__).resolve().parents[1] / "nodes" / "simulator_node"
+
+
+@pytest.fixture(scope="module")
+def node():
+    loader = importlib.machinery.SourceFileLoader("simulator_node_under_test", str(NODE_PATH))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def params(**values):
+    return lambda name, default: values.get(name, default)
+
+
+def state(x=0.0, y=0.0, yaw=0.0, speed=0.0, steering=0.0):
+    return SimState(x=x, y=y, yaw=yaw, speed=speed, steering=steering, yaw_rate=0.0, slip_angle=0.0,
+                    sim_time=0.0)
+
+
+def test_defaults(node, monkeypatch):
+    monkeypatch.delenv("WORLD_NAME", raising=False)
+    settings = node.read_settings(params())
+    assert settings == node.Settings(
+        world_name="reinvent_base", urdf_path="", mode="lockstep", image_width=160, image_height=120,
+        camera_topic="/camera/zed/rgb/image_rect_color", encoding="rgb8", randomize=False, seed=None,
+        reverse=False)
+    monkeypatch.setenv("WORLD_NAME", "easy_track")
+    assert node.read_settings(params()).world_name == "easy_track"
+    assert node.read_settings(params(world_name="hard_track")).world_name == "hard_track"
+
+
+def test_launch_strings_are_converted(node):
+    settings = node.read_settings(params(seed="7", randomize="true", reverse="False", encoding="bgr8",
+                                         image_width=640, image_height=480, mode="realtime"))
+    assert (settings.seed, settings.randomize, settings.reverse) == (7, True, False)
+    assert (settings.image_width, settings.image_height, settings.mode) == (640, 480, "realtime")
+
+
+@pytest.mark.parametrize("name, value", [
+    ("mode", "fast"), ("encoding", "mono8"), ("image_width", 0), ("image_height", "120"),
+    ("image_width", True), ("seed", "abc"), ("randomize", "yes"), ("world_name", ""),
+])
+def test_bad_parameter_is_named(node, name, value):
+    with pytest.raises(node.SettingsError, match=f"~{name}"):
+        node.read_settings(params(**{name: value}))
+
+
+def test_unknown_track_names_it(node):
+    settings = node.read_settings(params(world_name="no_such_track"))
+    with pytest.raises(ValueError, match="no_such_track"):
+        node.build_simulator(settings)
+
+
+def test_wheels_turn_by_distance_over_radius(node, car):
+    geometry = car.geometry
+    joints = node.JointAngles(geometry, state())
+    joints.advance(state(x=0.01, speed=1.0))
+    joints.advance(state(x=0.025, speed=1.5))
+    assert joints.wheel_angles == pytest.approx([0.025 / geometry.wheel_radius] * 4, abs=1e-12)
+    assert joints.velocities() == pytest.approx([1.5 / geometry.wheel_radius] * 4 + [0.0, 0.0])
+    joints.advance(state(x=0.015, speed=-1.0))  # reversing turns them back
+    assert joints.wheel_angles == pytest.approx([0.015 / geometry.wheel_radius] * 4, abs=1e-12)
+    joints.advance(state(x=0.015 + 4 * math.pi * geometry.wheel_radius, speed=1.0))  # two turns
+    assert joints.wheel_angles == pytest.approx([0.015 / geometry.wheel_radius] * 4, abs=1e-9)
+
+
+def test_turning_wheels_follow_ackermann(node, car):
+    geometry = car.geometry
+    radius = geometry.wheelbase / math.tan(0.3)  # the base's turning radius
+    joints = node.JointAngles(geometry, state(steering=0.3))
+    arc = 0.05  # rad of the circle, base travels radius * arc
+    end = state(x=radius * math.sin(arc), y=radius * (1 - math.cos(arc)), yaw=arc, speed=1.0, steering=0.3)
+    joints.advance(end)
+    per_metre = joint_commands(0.3, 1.0, geometry)
+    chord = 2 * radius * math.sin(arc / 2)  # what the base moved, straight line
+    expected = [chord * getattr(per_metre, w) for w in node.WHEELS]
+    assert joints.wheel_angles == pytest.approx(expected, rel=1e-12)
+    assert joints.wheel_angles[1] > joints.wheel_angles[0]  # outer (right) wheel turns more
+    hinges = joint_commands(0.3, 1.0, geometry)
+    assert joints.positions()[4:] == pytest.approx([hinges.left_hinge, hinges.right_hinge])

@@ -1,0 +1,219 @@
+"""The env's ROS backend: one car driven through simulator_node's services in lockstep.
+
+`RosBackend` calls `<namespace>/set_car_pose` and `<namespace>/advance_frame`
+(deepracer_msgs) over persistent connections; each step sends the drive and
+gets back the camera image and the car's state in one round trip. It works
+with the built-in simulator_node in `~mode lockstep` (see docs/simulator.md).
+rospy is imported here only: `markov` itself stays importable without ROS.
+"""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import rosgraph
+import rospy
+from deepracer_msgs.msg import AckermannDrive
+from deepracer_msgs.srv import AdvanceFrame, AdvanceFrameRequest, SetCarPose, SetCarPoseRequest
+
+from .base import Frame
+
+IMAGE_SHAPE = (120, 160, 3)  # what Frame.image holds; other sizes are resized (area averaging)
+ENCODINGS = ("rgb8", "bgr8")
+
+
+class RosBackendError(RuntimeError):
+    """The simulator's services cannot be reached or answered with an error."""
+
+
+class WorldMismatchError(ValueError):
+    """The simulator node runs a different track than the one the env was given."""
+
+
+def image_to_rgb(msg) -> np.ndarray:
+    """A sensor_msgs/Image (rgb8 or bgr8) as a writeable uint8 (H, W, 3) RGB array."""
+    if msg.encoding not in ENCODINGS:
+        raise RosBackendError(f"camera image encoding {msg.encoding!r} is not one of {ENCODINGS}")
+    height, width, step = msg.height, msg.width, msg.step
+    if step < width * 3 or len(msg.data) != height * step:
+        raise RosBackendError(f"camera image of {len(msg.data)} bytes does not match "
+                              f"{width}x{height} with step {step}")
+    rows = np.frombuffer(msg.data, dtype=np.uint8).reshape(height, step)
+    image = rows[:, :width * 3].reshape(height, width, 3)
+    if msg.encoding == "bgr8":
+        image = image[:, :, ::-1]
+    return np.array(image, order="C")  # one copy: writeable, owned
+
+
+def frame_image(image) -> np.ndarray:
+    """An RGB image as Frame.image holds it: (120, 160, 3), resized by area averaging if needed."""
+    if image.shape == IMAGE_SHAPE:
+        return image
+    import cv2  # only for non-default image sizes
+    return cv2.resize(image, (IMAGE_SHAPE[1], IMAGE_SHAPE[0]), interpolation=cv2.INTER_AREA)
+
+
+class RosBackend:
+    """A SimBackend over the simulator node's services (lockstep mode).
+
+    `track` (a Track) and `car` (a CarModel) describe what the node simulates;
+    the node's `~world_name` must match `track.name` when both are set.
+    `timeout` (s, wall clock) bounds the wait for the services at start.
+    A rospy node named `node_name` (anonymous) is started unless one exists.
+    """
+
+    def __init__(self, track, car, namespace="/deepracer_simulator", timeout=10.0,
+                 node_name="deepracer_env"):
+        self.track, self.car = track, car
+        self.namespace = namespace.rstrip("/")
+        if not rospy.core.is_initialized():
+            rospy.init_node(node_name, anonymous=True, disable_signals=True)
+        self._advance = self._proxy("advance_frame", AdvanceFrame, timeout)
+        self._set_pose = self._proxy("set_car_pose", SetCarPose, timeout)
+        self._check_world()
+        self._step_request = AdvanceFrameRequest(use_drive=True, drive=AckermannDrive(), frames=1)
+        self._seed_warned = False
+
+    def _proxy(self, name, service_class, timeout):
+        full_name = f"{self.namespace}/{name}"
+        try:
+            rospy.wait_for_service(full_name, timeout=timeout)
+        except rospy.ROSException as err:
+            raise RosBackendError(f"service {full_name} not available after {timeout} s "
+                                  f"(is simulator_node running in lockstep mode? ROS master "
+                                  f"{rosgraph.get_master_uri()}): {err}") from None
+        return rospy.ServiceProxy(full_name, service_class, persistent=True)
+
+    def _check_world(self):
+        world = rospy.get_param(f"{self.namespace}/world_name", "")
+        if world and self.track.name and world != self.track.name:
+            raise WorldMismatchError(f"the simulator node at {self.namespace} runs {world!r}, "
+                                     f"the env was given track {self.track.name!r}")
+
+    def _call(self, proxy, request):
+        try:
+            return proxy.call(request)
+        except (rospy.ServiceException, rospy.ROSException) as err:
+            raise RosBackendError(f"{proxy.resolved_name} failed: {err}") from None
+
+    # ------------------------------------------------------------ SimBackend
+    def reset(self, x, y, yaw, seed=None) -> Frame:
+        """Place the car at rest at (x, y, yaw); the frame is one camera period later.
+
+        `seed` cannot be sent (SetCarPose has no seed field): the node's `~seed`
+        seeds its randomization once; a seed passed here is ignored with a warning.
+        """
+        if seed is not None and not self._seed_warned:
+            warnings.warn("RosBackend.reset ignores seed: the simulator node's ~seed applies",
+                          RuntimeWarning, stacklevel=2)
+            self._seed_warned = True
+        response = self._call(self._set_pose, SetCarPoseRequest(x=x, y=y, yaw=yaw))
+        if not response.success:
+            raise ValueError(f"{self._set_pose.resolved_name} refused pose ({x}, {y}, {yaw}): "
+                             f"{response.message}")
+        return self.step(0.0, 0.0)
+
+    def step(self, steering_angle, speed) -> Frame:
+        """Send the drive (rad, m/s; float32 on the wire), advance one frame, return it."""
+        request = self._step_request
+        request.drive.steering_angle, request.drive.speed = steering_angle, speed
+        response = self._call(self._advance, request)
+        pose = response.pose
+        return Frame(image=frame_image(image_to_rgb(response.image)), x=pose.x, y=pose.y, yaw=pose.yaw,
+                     speed=pose.speed, steering=pose.steering_angle,
+                     wheels_on_track=tuple(bool(w) for w in pose.wheels_on_track),
+                     sim_time=pose.sim_time)
+
+    def close(self) -> None:
+        """Close the persistent service connections (the rospy node stays up)."""
+        for proxy in (self._advance, self._set_pose):
+            proxy.close()
+
+
+class LocalSimulator:
+    """A private ROS master and simulator_node as subprocesses, for tests and benchmarks.
+
+    `params` are the node's private parameters (`~name` -> value). Use as a
+    context manager; `master_uri` is the master to join (rospy joins one master
+    per process: set ROS_MASTER_URI to it before the first RosBackend). The
+    workspace must be built and sourced (simulator_node installed).
+    """
+
+    def __init__(self, params=None, port=None, timeout=30.0):
+        self.params, self.timeout = dict(params or {}), timeout
+        self.port = port or _free_port()
+        self.master_uri = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, ROS_MASTER_URI=self.master_uri, ROS_IP="127.0.0.1")
+        self.env.pop("ROS_HOSTNAME", None)
+        self.log = tempfile.NamedTemporaryFile(prefix="simulator_node.", suffix=".log", delete=False)
+        self.master = self.node = None
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+    def start(self):
+        """Start the master, then the node; return once the node's services are up."""
+        from roslib.packages import find_node
+
+        self.master = subprocess.Popen(["rosmaster", "--core", "-p", str(self.port)], env=self.env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        master = rosgraph.Master("/local_simulator", master_uri=self.master_uri)
+        self._wait(master.is_online, "the ROS master")
+        found = find_node("deepracer_simulator", "simulator_node")
+        if not found:
+            raise RosBackendError("simulator_node not found: build and source simulation_ws")
+        args = [f"_{name}:={value}" for name, value in self.params.items()]
+        self.node = subprocess.Popen([found[0], *args], env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self._wait(lambda: self._service_up(master), "simulator_node's services")
+
+    def _service_up(self, master):
+        try:
+            return bool(master.lookupService("/deepracer_simulator/advance_frame"))
+        except (rosgraph.MasterException, OSError):  # not registered (yet)
+            return False
+
+    def _wait(self, ready, what):
+        deadline = time.monotonic() + self.timeout
+        while not ready():
+            if self.node is not None and self.node.poll() is not None:
+                raise RosBackendError(f"simulator_node exited with {self.node.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise RosBackendError(f"{what} not up after {self.timeout} s:\n{self.output()}")
+            time.sleep(0.05)
+
+    def output(self) -> str:
+        """What the node printed so far."""
+        with open(self.log.name, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def stop(self):
+        """Stop the node, then the master (SIGINT, then SIGKILL after 10 s); delete the log."""
+        for process in (self.node, self.master):
+            if process is not None and process.poll() is None:
+                process.send_signal(2)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.log.close()
+        if os.path.exists(self.log.name):
+            os.unlink(self.log.name)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
