@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """rostest: nodes run with the workspace venv and exchange the generated deepracer_msgs."""
+import io
 import os
 import sys
 import unittest
@@ -7,7 +8,7 @@ import unittest
 import rospy
 import rostest
 from deepracer_msgs.msg import AckermannDrive
-from deepracer_msgs.srv import AdvanceFrameRequest, GetCarPose
+from deepracer_msgs.srv import AdvanceFrameRequest, GetCarPose, SetCarPoseRequest
 
 PKG = "deepracer_msgs"
 
@@ -45,6 +46,16 @@ class VenvPythonTest(unittest.TestCase):
                                   frames=3)
         self.assertEqual(req._slot_types, ["bool", "deepracer_msgs/AckermannDrive", "uint32"])
         self.assertEqual((req.drive.steering_angle, req.frames), (0.25, 3))
+        self.assertEqual(AdvanceFrameRequest().frames, 0)  # the default: observe only
+
+    def test_set_car_pose_request_fields(self):
+        req = SetCarPoseRequest(x=1.0, y=2.0, yaw=0.5, use_seed=True, seed=2 ** 40)
+        self.assertEqual(req.__slots__, ["x", "y", "yaw", "use_seed", "seed"])
+        self.assertEqual(req._slot_types, ["float64", "float64", "float64", "bool", "int64"])
+        buffer = io.BytesIO()
+        req.serialize(buffer)
+        back = SetCarPoseRequest().deserialize(buffer.getvalue())
+        self.assertEqual((back.x, back.y, back.yaw, back.use_seed, back.seed), (1.0, 2.0, 0.5, True, 2 ** 40))
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ class SimulatorNodeWiring(unittest.TestCase):
         self.assertGreater(pose.yaw_rate, 0.5)  # turning left
         self.assertGreater(math.hypot(pose.x - self.start[0], pose.y - self.start[1]), 0.8)
 
-    def test_non_finite_drive_is_ignored_and_bad_requests_fail(self):
+    def test_non_finite_drive_is_ignored_and_bad_poses_fail(self):
         self.place(*self.start)
         self.advance(15, (0.0, 1.0))
         before = self.advance(1).pose
@@ -139,8 +139,6 @@ class SimulatorNodeWiring(unittest.TestCase):
         self.assertGreater(after.speed, before.speed)
         self.assertLess(after.speed, 1.0)
         self.assertAlmostEqual(after.steering_angle, 0.0, delta=1e-12)
-        with self.assertRaises(rospy.ServiceException):
-            self.advance(0)
         response = self.set_pose_srv(x=float("nan"), y=0.0, yaw=0.0)
         self.assertFalse(response.success)
         self.assertIn("finite", response.message)
@@ -166,6 +164,34 @@ class SimulatorNodeWiring(unittest.TestCase):
         expected = self.sim.render(160, 120)
         got = np.frombuffer(image.data, np.uint8).reshape(120, 160, 3)
         self.assertEqual(int(np.abs(got.astype(int) - expected).max()), 0)
+
+    def test_zero_frames_observes_without_moving_time(self):
+        images, odom = Latest(CAMERA, Image), Latest("/racecar/odom", Odometry)
+        deadline = time.monotonic() + TIMEOUT
+        while (images.sub.get_num_connections() == 0 or odom.sub.get_num_connections() == 0) \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        x, y, yaw = self.track.pose_at(6.0, lateral=-0.1)
+        self.place(x, y, yaw)
+        now = self.get_pose().pose
+        response = self.advance(0)
+        pose, image = response.pose, response.image
+        self.assertEqual(pose.sim_time, now.sim_time)
+        self.assertEqual((pose.x, pose.y, pose.yaw, pose.speed), (now.x, now.y, now.yaw, 0.0))
+        self.assertEqual(image.header.stamp.to_nsec(), round(now.sim_time * 1e9))
+        images.wait_for(lambda m: m.header.stamp == image.header.stamp and m.data == image.data,
+                        "the observed frame")
+        msg = odom.wait_for(lambda m: m.header.stamp == image.header.stamp, "the observed odometry")
+        self.assertEqual((msg.pose.pose.position.x, msg.pose.pose.position.y), (now.x, now.y))
+        self.sim.reset(x, y, yaw)
+        got = np.frombuffer(image.data, np.uint8).reshape(120, 160, 3)
+        self.assertEqual(int(np.abs(got.astype(int) - self.sim.render(160, 120)).max()), 0)
+        held = self.advance(0, (0.2, 1.0)).pose  # the drive is taken, still no time passes
+        self.assertEqual((held.sim_time, held.x, held.speed), (now.sim_time, now.x, 0.0))
+        moved = self.advance(1).pose  # use_drive false: the drive sent with frames 0 holds
+        self.assertAlmostEqual(moved.sim_time - now.sim_time, 1.0 / 15.0, delta=1e-9)
+        self.assertGreater(moved.speed, 0.0)
+        self.assertGreater(moved.steering_angle, 0.0)
 
     def test_clock_advances_one_frame_period_per_frame(self):
         # This node runs on sim time, so its /clock connection keeps only the newest

@@ -2,7 +2,9 @@
 
 `RosBackend` calls `<namespace>/set_car_pose` and `<namespace>/advance_frame`
 (deepracer_msgs) over persistent connections; each step sends the drive and
-gets back the camera image and the car's state in one round trip. It works
+gets back the camera image and the car's state in one round trip; a reset
+places the car (with the scene seed) and observes it with `frames = 0`, so no
+simulated time passes, as in the in-process backend. It works
 with the built-in simulator_node in `~mode lockstep` (see docs/simulator.md).
 rospy is imported here only: `markov` itself stays importable without ROS.
 """
@@ -11,7 +13,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import warnings
 
 import numpy as np
 import rosgraph
@@ -23,6 +24,7 @@ from .base import Frame
 
 IMAGE_SHAPE = (120, 160, 3)  # what Frame.image holds; other sizes are resized (area averaging)
 ENCODINGS = ("rgb8", "bgr8")
+SEED_LIMIT = 2 ** 63  # SetCarPose.seed is an int64; seeds are in [0, this)
 
 
 class RosBackendError(RuntimeError):
@@ -75,7 +77,7 @@ class RosBackend:
         self._set_pose = self._proxy("set_car_pose", SetCarPose, timeout)
         self._check_world()
         self._step_request = AdvanceFrameRequest(use_drive=True, drive=AckermannDrive(), frames=1)
-        self._seed_warned = False
+        self._observe_request = AdvanceFrameRequest(use_drive=False, drive=AckermannDrive(), frames=0)
 
     def _proxy(self, name, service_class, timeout):
         full_name = f"{self.namespace}/{name}"
@@ -101,26 +103,29 @@ class RosBackend:
 
     # ------------------------------------------------------------ SimBackend
     def reset(self, x, y, yaw, seed=None) -> Frame:
-        """Place the car at rest at (x, y, yaw); the frame is one camera period later.
+        """Place the car at rest at (x, y, yaw) (m, rad) and return the frame there (no time passes).
 
-        `seed` cannot be sent (SetCarPose has no seed field): the node's `~seed`
-        seeds its randomization once; a seed passed here is ignored with a warning.
+        `seed` (an int in [0, 2**63)) reseeds the node's scene randomization;
+        None continues its random stream.
         """
-        if seed is not None and not self._seed_warned:
-            warnings.warn("RosBackend.reset ignores seed: the simulator node's ~seed applies",
-                          RuntimeWarning, stacklevel=2)
-            self._seed_warned = True
-        response = self._call(self._set_pose, SetCarPoseRequest(x=x, y=y, yaw=yaw))
+        request = SetCarPoseRequest(x=x, y=y, yaw=yaw, use_seed=seed is not None,
+                                    seed=0 if seed is None else _check_seed(seed))
+        response = self._call(self._set_pose, request)
         if not response.success:
-            raise ValueError(f"{self._set_pose.resolved_name} refused pose ({x}, {y}, {yaw}): "
-                             f"{response.message}")
-        return self.step(0.0, 0.0)
+            with_seed = "" if seed is None else f" with seed {seed}"
+            raise ValueError(f"{self._set_pose.resolved_name} refused pose ({x}, {y}, {yaw})"
+                             f"{with_seed}: {response.message}")
+        return self._frame(self._call(self._advance, self._observe_request))
 
     def step(self, steering_angle, speed) -> Frame:
         """Send the drive (rad, m/s; float32 on the wire), advance one frame, return it."""
         request = self._step_request
         request.drive.steering_angle, request.drive.speed = steering_angle, speed
-        response = self._call(self._advance, request)
+        return self._frame(self._call(self._advance, request))
+
+    @staticmethod
+    def _frame(response) -> Frame:
+        """The Frame of an AdvanceFrame response."""
         pose = response.pose
         return Frame(image=frame_image(image_to_rgb(response.image)), x=pose.x, y=pose.y, yaw=pose.yaw,
                      speed=pose.speed, steering=pose.steering_angle,
@@ -211,6 +216,14 @@ class LocalSimulator:
         self.log.close()
         if os.path.exists(self.log.name):
             os.unlink(self.log.name)
+
+
+def _check_seed(seed) -> int:
+    """`seed` as an int for SetCarPose.seed, or a ValueError naming it."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= int(seed) < SEED_LIMIT:
+        raise ValueError(f"RosBackend.reset seed must be an integer in [0, 2**63), got {seed!r}")
+    return int(seed)
 
 
 def _free_port() -> int:
