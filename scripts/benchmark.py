@@ -3,7 +3,8 @@
 
     scripts/benchmark.py SUITE [options]        e.g. scripts/benchmark.py sim --frames 3000
 
-Each line reads {"benchmark": NAME, "value": NUMBER, "unit": UNIT}. Suites and
+Each line reads {"benchmark": NAME, "value": NUMBER, "unit": UNIT} (NUMBER is null for a
+figure that was not reached, e.g. train_minutes_to_full_lap). Suites and
 their benchmarks register themselves below (see "REGISTRATION POINT"). A
 benchmark marked one_core runs pinned to CPU 0 (os.sched_setaffinity), as the
 speed floors in the issues are stated for one core; --all-cores lifts that.
@@ -345,6 +346,46 @@ def car_openvino_ms_per_frame(args):
     yield "car_openvino_ms_per_frame_p99", float(np.percentile(best_times, 99)) * 1e3, "ms"
 
 
+@contextlib.contextmanager
+def _car_launch(folder):
+    """car.launch (camera off) on a private master with a fresh model and a temporary sysfs
+    tree; sets this process's ROS_MASTER_URI to it and yields once the master is up."""
+    import signal
+    import socket
+    import subprocess
+
+    import rosgraph
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chip = Path(folder) / "sysfs" / "pwmchip0"
+    for channel in ("pwm0", "pwm1"):
+        (chip / channel).mkdir(parents=True)
+    model = _car_model(folder)
+    os.environ.update(ROS_MASTER_URI=f"http://127.0.0.1:{port}", ROS_IP="127.0.0.1")
+    os.environ.pop("ROS_HOSTNAME", None)
+    log_path = Path(folder) / "roslaunch.log"
+    with open(log_path, "w") as log:
+        launch = subprocess.Popen(
+            ["roslaunch", "-p", str(port), "deepracer_bringup", "car.launch", f"model_path:={model}",
+             "camera:=false", f"pwm_root:={chip.parent}", f"cache_dir:={folder}/cache"],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        master, deadline = rosgraph.Master("/car_benchmark"), time.monotonic() + 60
+        while not master.is_online():
+            if launch.poll() is not None or time.monotonic() > deadline:
+                raise OSError(f"roslaunch started no master; see {log_path}")
+            time.sleep(0.1)
+        yield launch, log_path
+    finally:
+        launch.send_signal(signal.SIGINT)
+        try:
+            launch.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            launch.kill()
+
+
 @benchmark("car", "car_camera_to_servo_ms_p50", one_core=False)
 def car_camera_to_servo_ms_p50(args):
     """ms from a camera image published to its servo command received, through ROS.
@@ -354,9 +395,6 @@ def car_camera_to_servo_ms_p50(args):
     160x120 frame at a time, waiting for /ctrl_pkg/servo_msg before the next.
     Needs robot_ws built and sourced. All cores (the nodes are separate processes).
     """
-    import signal
-    import socket
-    import subprocess
     import tempfile
     import threading
 
@@ -369,50 +407,26 @@ def car_camera_to_servo_ms_p50(args):
         raise ImportError(f"{err} (source robot_ws/install/setup.bash first)") from err
     from deepracer_camera.synthetic import road_frames
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    tmp = tempfile.TemporaryDirectory(prefix="car_benchmark.")
-    chip = Path(tmp.name) / "sysfs" / "pwmchip0"
-    for channel in ("pwm0", "pwm1"):
-        (chip / channel).mkdir(parents=True)
-    model = _car_model(tmp.name)
-    env = dict(os.environ, ROS_MASTER_URI=f"http://127.0.0.1:{port}", ROS_IP="127.0.0.1")
-    env.pop("ROS_HOSTNAME", None)
-    log = open(Path(tmp.name) / "roslaunch.log", "w")
-    launch = subprocess.Popen(
-        ["roslaunch", "-p", str(port), "deepracer_bringup", "car.launch", f"model_path:={model}",
-         "camera:=false", f"pwm_root:={chip.parent}", f"cache_dir:={tmp.name}/cache"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        os.environ.update(ROS_MASTER_URI=env["ROS_MASTER_URI"], ROS_IP="127.0.0.1")
-        import rosgraph
-        master, deadline = rosgraph.Master("/car_benchmark"), time.monotonic() + 60
-        while not master.is_online():  # roslaunch starts the master first
-            if launch.poll() is not None or time.monotonic() > deadline:
-                raise OSError(f"roslaunch started no master; see {log.name}")
-            time.sleep(0.1)
-        received = threading.Event()
+    images = [Image(height=120, width=160, encoding="bgr8", step=480, data=frame.tobytes())
+              for frame in road_frames(16, seed=0)]
+    received = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="car_benchmark.") as tmp, _car_launch(tmp) as (launch, log):
         rospy.init_node("car_benchmark", anonymous=True, disable_signals=True)
         rospy.Subscriber("/ctrl_pkg/servo_msg", ServoCtrlMsg, lambda _msg: received.set(), queue_size=10)
         camera = rospy.Publisher("/camera_pkg/video_mjpeg", Image, queue_size=1)
-        images = []
-        for frame in road_frames(16, seed=0):
-            msg = Image(height=120, width=160, encoding="bgr8", step=480, data=frame.tobytes())
-            images.append(msg)
 
         def ping(msg, timeout):
+            """Seconds from publishing `msg` to the next servo command, or None."""
             received.clear()
             start = time.perf_counter()
             msg.header.stamp = rospy.Time.now()
             camera.publish(msg)
-            ok = received.wait(timeout)
-            return time.perf_counter() - start if ok else None
+            return time.perf_counter() - start if received.wait(timeout) else None
 
         deadline = time.monotonic() + 120
-        while ping(images[0], 1.0) is None:  # wait for the model conversion and connections
+        while ping(images[0], 1.0) is None:  # the model conversion, the connections
             if launch.poll() is not None or time.monotonic() > deadline:
-                raise OSError(f"car.launch did not answer; see {log.name}")
+                raise OSError(f"car.launch did not answer; see {log}")
         for i in range(20):  # warm-up
             ping(images[i % len(images)], 5.0)
         latencies = []
@@ -423,16 +437,54 @@ def car_camera_to_servo_ms_p50(args):
             latencies.append(seconds)
             time.sleep(0.005)
         rospy.signal_shutdown("benchmark done")
-    finally:
-        launch.send_signal(signal.SIGINT)
-        try:
-            launch.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            launch.kill()
-        log.close()
-        tmp.cleanup()
     yield "car_camera_to_servo_ms_p50", float(np.percentile(latencies, 50)) * 1e3, "ms"
     yield "car_camera_to_servo_ms_p90", float(np.percentile(latencies, 90)) * 1e3, "ms"
+
+
+# ============================================================================ suite train
+def _train_options(parser):
+    parser.add_argument("--world", default="easy_track", help="WORLD_NAME to train on")
+    parser.add_argument("--minutes", type=float, default=30.0, help="training budget, wall-clock minutes")
+    parser.add_argument("--seed", type=int, default=0, help="TRAINING_SEED")
+    parser.add_argument("--hyperparameters", default="", help="hyperparameters.json ('' = shipped defaults)")
+    parser.add_argument("--trials", type=positive_int, default=3, help="evaluation laps after training")
+
+
+suite("train", "training: the PPO loop with the shipped defaults, then an evaluation", _train_options)
+
+
+@benchmark("train", "train_minutes_to_full_lap", one_core=False)
+def train_minutes_to_full_lap(args):
+    """Train from scratch for at most --minutes (both cores, in-process simulator, shipped
+    user files) into a temporary local store, then evaluate the best checkpoint.
+
+    train_minutes_to_full_lap: wall-clock minutes from the start until the greedy
+    evaluation after an iteration first completed every lap (null if never);
+    train_final_eval_completion_pct: mean completion of --trials laps from the start
+    line with the best checkpoint; the rollout and update throughputs of the run.
+    Training stops early once every evaluation lap is complete in 3 iterations.
+    """
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from markov.workers.evaluation import EvaluationWorker
+    from markov.workers.progress import Progress
+    from markov.workers.settings import evaluation_settings, training_settings
+    from markov.workers.training import TrainingWorker
+
+    with tempfile.TemporaryDirectory(prefix="train_benchmark.") as tmp:
+        environ = {"WORLD_NAME": args.world, "LOCAL_MODEL_STORE": tmp, "TRAINING_SEED": str(args.seed),
+                   "MAX_TRAINING_MINUTES": str(args.minutes), "NUMBER_OF_TRIALS": str(args.trials),
+                   "HYPERPARAMETERS_FILE": args.hyperparameters, "PROGRESS_BAR": "false"}
+        progress = Progress("train", stream=sys.stderr, bar=False)
+        summary = TrainingWorker(training_settings(environ), progress=progress).run()
+        evaluation = EvaluationWorker(evaluation_settings(environ),
+                                      progress=Progress("evaluation", stream=sys.stderr)).run()
+    yield "train_minutes_to_full_lap", summary.minutes_to_full_lap, "min"
+    completion = sum(t.progress for t in evaluation.trials) / len(evaluation.trials)
+    yield "train_final_eval_completion_pct", completion, "%"
+    yield "train_rollout_steps_per_s", summary.rollout_steps_per_s, "steps/s"
+    yield "train_update_samples_per_s", summary.update_samples_per_s, "samples/s"
 
 
 # ============================================================================ main
@@ -471,10 +523,10 @@ def main(argv=None) -> int:
         try:
             with pinned_to_one_core(entry.one_core and not args.all_cores):
                 for figure, value, unit in entry.run(args):
-                    if not math.isfinite(value):
+                    if value is not None and not math.isfinite(value):  # None: not reached (null)
                         raise ValueError(f"benchmark {figure} produced a non-finite value {value!r}")
-                    print(json.dumps({"benchmark": figure, "value": round(float(value), 3), "unit": unit}),
-                          flush=True)
+                    value = None if value is None else round(float(value), 3)
+                    print(json.dumps({"benchmark": figure, "value": value, "unit": unit}), flush=True)
         except (ValueError, OSError, ImportError) as err:
             print(f"benchmark.py: {name} failed: {err}", file=sys.stderr)
             return 1

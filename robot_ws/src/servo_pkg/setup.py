@@ -1,0 +1,5 @@
+"""catkin_python_setup() hook: installs the `deepracer_servo` library from src/."""
+from catkin_pkg.python_setup import generate_distutils_setup
+from setuptools import setup
+
+setup(**generate_distutils_setup(packages=["deepracer_servo"], package_dir={"": "src"}))
