@@ -56,7 +56,8 @@ class SimulatorNodeRealtime(unittest.TestCase):
 
     def test_ackermann_commands_drive_the_car(self):
         start = self.track.pose_at(1.0)
-        self.assertTrue(self.set_pose(*start).success)
+        x, y, yaw = start
+        self.assertTrue(self.set_pose(x=x, y=y, yaw=yaw).success)
         drive = rospy.Publisher("/racecar/ackermann_cmd", AckermannDriveStamped, queue_size=1)
         deadline = time.monotonic() + TIMEOUT
         moved = 0.0

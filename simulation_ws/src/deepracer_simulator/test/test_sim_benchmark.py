@@ -22,7 +22,9 @@ def benchmark():
 
 def test_sim_suite_prints_json_lines(benchmark, capsys):
     affinity = os.sched_getaffinity(0)
-    assert benchmark.main(["sim", "--frames", "40", "--repeats", "1"]) == 0
+    # The ROS lockstep benchmark starts its own master and node; it has a test of its own.
+    assert benchmark.main(["sim", "--frames", "40", "--repeats", "1",
+                           "--only", "sim_inprocess_steps_per_s"]) == 0
     assert os.sched_getaffinity(0) == affinity
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     names = [line["benchmark"] for line in lines]
