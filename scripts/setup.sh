@@ -26,8 +26,8 @@ for arg in "$@"; do
   esac
 done
 
-STEPS=5
-if (( RUNTIME )); then STEPS=1; elif (( ! BUILD )); then STEPS=3; fi
+STEPS=6
+if (( RUNTIME )); then STEPS=1; elif (( ! BUILD )); then STEPS=4; fi
 STEP=0
 step() { STEP=$((STEP + 1)); CURRENT="[setup] $STEP/$STEPS $1"; }
 done_already() { (( QUIET )) || echo "$CURRENT ... $1"; }
@@ -117,6 +117,18 @@ build_workspace() {
   echo "[setup] built $ws in $((SECONDS - start)) s"
 }
 
+# --- colcon bundle plugin: makes `colcon bundle` (scripts/colcon_bundle_local) visible to
+# Debian's colcon, which runs on /usr/bin/python3 (an editable .pth + dist-info; docs/bundle.md).
+install_bundle_plugin() {
+  local installer="$ROOT/scripts/colcon_bundle_local/install_plugin.py"
+  if /usr/bin/python3 "$installer" --check > /dev/null 2>&1; then
+    done_already "already installed (colcon bundle)"
+    return
+  fi
+  working "installing the colcon bundle verb for /usr/bin/python3"
+  /usr/bin/python3 "$installer"
+}
+
 if (( RUNTIME )); then
   step "Debian runtime packages"
   install_debian_packages "${DEBIAN_RUNTIME_PACKAGES[@]}"
@@ -129,6 +141,8 @@ step "Python venv"
 make_venv
 step "Python requirements"
 install_requirements
+step "colcon bundle plugin"
+install_bundle_plugin
 if (( BUILD )); then
   for ws in "${WORKSPACES[@]}"; do
     step "build $ws"
