@@ -1,0 +1,187 @@
+"""Playing episodes with a PPO policy: exploring ones for training, greedy ones for evaluation.
+
+Each step calls the policy tower alone on one image (batch 1, a traced
+tf.function); the value tower and, for e-greedy, the log-probabilities of the
+actions taken run afterwards in batches over the whole rollout, which halves
+the per-step cost. `Rollout.to_buffer` returns the finished RolloutBuffer.
+"""
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+
+from markov.metrics import now_ms
+from markov.rules import LAP_COMPLETE
+
+EXPLORATION_TYPES = ("categorical", "e-greedy")
+_BATCH = 256  # images per batched value / log-prob pass
+FRAME_RATE_HZ = 15.0  # env steps per simulated second
+MIN_EPISODE_STEPS = 300  # the step limit is never shorter than this (20 simulated s)
+
+
+def episode_step_limit(track_length: float, action_space) -> int:
+    """Env steps for one lap at half the slowest speed of the action space; longer episodes
+    are truncated (time_up). Without a limit a policy that circles on the road, which
+    no termination rule catches, would never end an episode."""
+    slowest = (action_space.speed_range[0] if action_space.is_continuous
+               else min(speed for _, speed in action_space.actions))
+    return max(MIN_EPISODE_STEPS, int(math.ceil(FRAME_RATE_HZ * track_length / (0.5 * slowest))))
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """One finished episode."""
+
+    episode: int  # the env's episode number
+    reward: float  # total reward
+    progress: float  # % of the lap reached (0-100)
+    steps: int  # env steps taken
+    status: str  # episode_status of the last step (sim-trace name)
+    lap_time: Optional[float]  # simulated s when the lap was completed, else None
+    start_ms: int  # wall clock at reset, ms since the epoch
+    end_ms: int  # wall clock at the end, ms since the epoch
+
+    @property
+    def lap_complete(self) -> bool:
+        return self.status == LAP_COMPLETE
+
+
+class Explorer:
+    """Chooses actions while training: "categorical" samples the policy; "e-greedy" takes a
+    uniformly random action with probability epsilon, else the most likely one.
+
+    Epsilon decays linearly from 1 to `e_greedy_value` over `epsilon_steps` env steps
+    (counted from `steps_done`), then stays at `e_greedy_value`.
+    """
+
+    def __init__(self, policy, exploration_type="categorical", e_greedy_value=0.05,
+                 epsilon_steps=10000, steps_done=0, seed=None):
+        if exploration_type not in EXPLORATION_TYPES:
+            raise ValueError(f"exploration_type {exploration_type!r} is not one of "
+                             f"{EXPLORATION_TYPES}")
+        self.policy, self.kind = policy, exploration_type
+        self.e_greedy_value, self.epsilon_steps = e_greedy_value, epsilon_steps
+        self.steps_done = steps_done
+        self.rng = np.random.default_rng(seed)
+
+    @property
+    def epsilon(self) -> float:
+        if self.epsilon_steps <= 0:
+            return self.e_greedy_value
+        fraction = min(1.0, self.steps_done / self.epsilon_steps)
+        return 1.0 + (self.e_greedy_value - 1.0) * fraction
+
+    def __call__(self, obs):
+        """(action, log-prob or None) for one observation (120, 160, 1) uint8."""
+        self.steps_done += 1
+        if self.kind == "categorical":
+            actions, log_probs, _ = self.policy.act(obs[None], rng=self.rng, with_value=False)
+            return actions[0], float(log_probs[0])
+        if self.rng.random() < self.epsilon:
+            if self.policy.continuous:
+                return self.rng.uniform(-1.0, 1.0, 2).astype(np.float32), None
+            return int(self.rng.integers(self.policy.n_actions)), None
+        actions, _, _ = self.policy.act(obs[None], greedy=True, with_value=False)
+        return actions[0], None
+
+
+def greedy(policy):
+    """An action chooser taking the most likely action (the Gaussian means when continuous)."""
+    def choose(obs):
+        actions, _, _ = policy.act(obs[None], greedy=True, with_value=False)
+        return actions[0], None
+    return choose
+
+
+@dataclass
+class Rollout:
+    """The steps of several training episodes, in order."""
+
+    obs: List[np.ndarray] = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    log_probs: list = field(default_factory=list)  # None where still to be computed
+    rewards: List[float] = field(default_factory=list)
+    dones: List[bool] = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.rewards)
+
+    def to_buffer(self, policy, gamma, lam):
+        """A finished RolloutBuffer: values (and missing log-probs) computed in batches.
+
+        Every episode in it has ended; one cut at the step limit (time_up) counts as
+        ended too (no bootstrap from V of its last state).
+        """
+        from markov.ppo.buffer import RolloutBuffer
+
+        obs = np.stack(self.obs)
+        actions = np.asarray(self.actions)
+        values = policy.predict_values(obs, batch_size=_BATCH)
+        log_probs = self.log_probs
+        if any(p is None for p in log_probs):
+            log_probs = _log_probs(policy, obs, actions)
+        return RolloutBuffer.from_arrays(obs, actions, log_probs, values, self.rewards,
+                                         self.dones, last_value=0.0, gamma=gamma, lam=lam)
+
+
+def _log_probs(policy, obs, actions):
+    parts = []
+    for i in range(0, len(obs), _BATCH):
+        log_probs, _, _ = policy.evaluate(obs[i:i + _BATCH], actions[i:i + _BATCH])
+        parts.append(log_probs.numpy())
+    return np.concatenate(parts)
+
+
+def play_episode(env, choose, reset_options=None, rollout=None, should_stop=None, seed=None):
+    """Play one episode with `choose(obs) -> (action, log_prob)`; return an EpisodeResult.
+
+    `seed` (for the first episode of a run) seeds the env. Steps go into `rollout`
+    when given. `should_stop()` is polled every step: when it turns true the episode
+    is abandoned and None is returned (the rollout keeps the steps taken; discard it).
+    """
+    start_ms = now_ms()
+    obs, info = env.reset(seed=seed, options=reset_options)
+    total, done = 0.0, False
+    while not done:
+        if should_stop is not None and should_stop():
+            return None
+        action, log_prob = choose(obs)
+        next_obs, reward, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+        total += reward
+        if rollout is not None:
+            rollout.obs.append(obs)
+            rollout.actions.append(action)
+            rollout.log_probs.append(log_prob)
+            rollout.rewards.append(reward)
+            rollout.dones.append(done)
+        obs = next_obs
+    return EpisodeResult(episode=info["episode"], reward=total, progress=info["progress"],
+                         steps=info["steps"], status=info["episode_status"],
+                         lap_time=info["lap_time"], start_ms=start_ms, end_ms=now_ms())
+
+
+def evaluation_starts(track_length: float, count: int) -> List[float]:
+    """Start arc lengths (m) spread evenly round the track, the first at the start line."""
+    return [k * track_length / count for k in range(count)]
+
+
+def play_evaluation(env, policy, count, should_stop=None, on_episode=None):
+    """`count` greedy episodes from starts spread round the track, no sim trace.
+
+    Returns the finished EpisodeResults (fewer when `should_stop()` turned true).
+    """
+    choose, results = greedy(policy), []
+    saved_trace, env.sim_trace = env.sim_trace, None
+    try:
+        for start_s in evaluation_starts(env.tracks[False].length, count):
+            result = play_episode(env, choose, {"start_s": start_s}, should_stop=should_stop)
+            if result is None:
+                break
+            results.append(result)
+            if on_episode is not None:
+                on_episode(result)
+    finally:
+        env.sim_trace = saved_trace
+    return results

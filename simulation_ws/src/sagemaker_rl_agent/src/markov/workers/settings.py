@@ -1,0 +1,234 @@
+"""The resolved configuration of the training and evaluation workers.
+
+Read once, at the edge (a node's `main()`, a CLI, a test): `training_settings`
+and `evaluation_settings` take the environment variables and, overriding them,
+the launch parameters (lower-case names, e.g. `world_name`, `max_training_minutes`),
+check every value and return one frozen dataclass that the workers only read.
+A bad value raises `SettingsError` naming the variable or parameter.
+"""
+import math
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Mapping, Optional
+
+from markov.envs.defaults import HYPERPARAMETERS, MODEL_METADATA, REWARD_FUNCTION, shipped_config
+from markov.store import DEFAULT_PREFIX, make_store_from_env
+
+BACKEND_CHOICES = ("inprocess", "ros")
+CHECKPOINT_CHOICES = ("best", "last")
+
+
+class SettingsError(ValueError):
+    """A worker setting (environment variable or launch parameter) is invalid; names it."""
+
+
+def project_root() -> Path:
+    """The workspace root (the folder holding simulation_ws/), from this file's location.
+
+    Works in the source tree and in simulation_ws/install; falls back to the
+    current directory when neither is found.
+    """
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "simulation_ws").is_dir():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the model lives: an S3 bucket, or a local directory with the same layout."""
+
+    bucket: str = ""  # MODEL_S3_BUCKET; empty: the local directory below
+    prefix: str = DEFAULT_PREFIX  # MODEL_S3_PREFIX: the model's key prefix
+    region: str = "us-east-1"  # ROS_AWS_REGION
+    endpoint_url: str = ""  # S3_ENDPOINT_URL; empty: AWS
+    local_root: str = ""  # LOCAL_MODEL_STORE; empty: <project root>/models
+
+    def environ(self, prefix: Optional[str] = None) -> dict:
+        """These settings as the variables `make_store_from_env` reads (another prefix if given)."""
+        return {"MODEL_S3_BUCKET": self.bucket, "MODEL_S3_PREFIX": prefix or self.prefix,
+                "ROS_AWS_REGION": self.region, "S3_ENDPOINT_URL": self.endpoint_url,
+                "LOCAL_MODEL_STORE": self.local_root}
+
+    def make_store(self, prefix: Optional[str] = None):
+        """The ModelStore for this model (or for `prefix` in the same bucket or directory)."""
+        return make_store_from_env(self.environ(prefix), project_root())
+
+    def describe(self) -> str:
+        where = (f"s3://{self.bucket}/{self.prefix}" if self.bucket
+                 else str(Path(self.local_root or project_root() / "models") / self.prefix))
+        return where + (f" (endpoint {self.endpoint_url})" if self.bucket and self.endpoint_url else "")
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Everything the training worker needs, resolved."""
+
+    world_name: str  # WORLD_NAME: track (route) name
+    reward_file: str  # REWARD_FILE: the user's reward_function.py
+    model_metadata_file: str  # MODEL_METADATA_FILE: the user's model_metadata.json
+    hyperparameters_file: str  # HYPERPARAMETERS_FILE: the user's hyperparameters.json
+    store: StoreSettings  # where checkpoints, metrics and sim traces go
+    pretrained_prefix: str = ""  # PRETRAINED_MODEL_PREFIX: seed a new model from this prefix
+    pretrained_checkpoint: str = "best"  # PRETRAINED_CHECKPOINT: "best" or "last" of that prefix
+    max_training_minutes: Optional[float] = None  # MAX_TRAINING_MINUTES: wall-clock budget, min
+    backend: str = "inprocess"  # TRAINING_BACKEND: "inprocess" simulator or "ros" (lockstep node)
+    eval_episodes: int = 5  # greedy evaluation episodes after each iteration
+    keep_checkpoints: int = 4  # newest checkpoints kept in the store (plus the best)
+    stop_after_full_laps: int = 3  # STOP_AFTER_FULL_LAPS: stop after this many consecutive
+    #                                iterations whose evaluation completes every lap (0: never)
+    seed: Optional[int] = None  # TRAINING_SEED: fixes network init, sampling and start poses
+    progress_bar: bool = True  # show a tqdm bar over episodes (only when stderr is a terminal)
+
+    def summary(self) -> list:
+        """`name = value` lines for the one-time configuration log."""
+        return _summary(self)
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Everything the evaluation worker needs, resolved."""
+
+    world_name: str  # WORLD_NAME: track (route) name
+    store: StoreSettings  # the model to evaluate; results are written next to it
+    number_of_trials: int = 3  # NUMBER_OF_TRIALS: laps from the start line
+    checkpoint: str = "best"  # EVALUATION_CHECKPOINT: "best" or "last" checkpoint
+    backend: str = "inprocess"  # EVALUATION_BACKEND: "inprocess" or "ros"
+    off_track_penalty_s: float = 5.0  # OFF_TRACK_PENALTY: s added to the lap time per reset
+    max_resets: int = 10  # EVALUATION_MAX_RESETS: resets after which a trial ends (0: end at
+    #                       the first off-track)
+    seed: Optional[int] = None  # EVALUATION_SEED: scene randomness of the simulator
+
+    def summary(self) -> list:
+        return _summary(self)
+
+
+def _summary(settings) -> list:
+    lines = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        lines.append(f"{f.name} = {value.describe() if isinstance(value, StoreSettings) else value}")
+    return lines
+
+
+# ----------------------------------------------------------------------------- reading
+class _Source:
+    """Launch parameters over environment variables; remembers which name gave a value."""
+
+    def __init__(self, environ: Mapping[str, str], params: Optional[Mapping] = None):
+        self.environ, self.params = environ, dict(params or {})
+
+    def get(self, env_name: str, param_name: Optional[str] = None):
+        """(value, where) with launch parameter first; value None when unset or empty."""
+        param_name = param_name or env_name.lower()
+        value = self.params.get(param_name)
+        if value is not None and str(value).strip() != "":
+            return value, f"parameter ~{param_name}"
+        value = self.environ.get(env_name)
+        if value is not None and str(value).strip() != "":
+            return value, f"environment variable {env_name}"
+        return None, env_name
+
+    def text(self, env_name, default="", param_name=None) -> str:
+        value, _ = self.get(env_name, param_name)
+        return default if value is None else str(value).strip()
+
+    def number(self, env_name, default, kind=float, low=0.0, param_name=None):
+        value, where = self.get(env_name, param_name)
+        if value is None:
+            return default
+        try:
+            number = kind(value) if kind is float else _integer(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: expected {'a number' if kind is float else 'an integer'}"
+                                f", got {value!r}") from None
+        if not math.isfinite(number) or number < low:
+            raise SettingsError(f"{where}: must be a finite number >= {low}, got {value!r}")
+        return number
+
+    def choice(self, env_name, default, choices, param_name=None) -> str:
+        value, where = self.get(env_name, param_name)
+        value = default if value is None else str(value).strip().lower()
+        if value not in choices:
+            raise SettingsError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def file(self, env_name, default_name, param_name=None) -> str:
+        value, where = self.get(env_name, param_name)
+        if value is None:
+            return str(shipped_config(default_name))
+        path = _absolute(str(value))
+        if not path.is_file():
+            raise SettingsError(f"{where}: file {path} does not exist")
+        return str(path)
+
+
+def _absolute(text: str) -> Path:
+    """`text` as an absolute path; a relative one is taken from the project root (a node's
+    working directory under roslaunch is ~/.ros, not where the user started it)."""
+    path = Path(os.path.expanduser(text.strip()))
+    return (path if path.is_absolute() else project_root() / path).resolve()
+
+
+def _integer(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = float(value)
+    if number != int(number):
+        raise ValueError(value)
+    return int(number)
+
+
+def _store(source: _Source) -> StoreSettings:
+    prefix = source.text("MODEL_S3_PREFIX", DEFAULT_PREFIX).strip("/")
+    local = source.text("LOCAL_MODEL_STORE")
+    if not prefix:
+        raise SettingsError("MODEL_S3_PREFIX: must not be empty")
+    return StoreSettings(bucket=source.text("MODEL_S3_BUCKET"), prefix=prefix,
+                         region=source.text("ROS_AWS_REGION", "us-east-1"),
+                         endpoint_url=source.text("S3_ENDPOINT_URL"),
+                         local_root=str(_absolute(local)) if local else "")
+
+
+def _seed(source: _Source, env_name: str) -> Optional[int]:
+    seed = source.number(env_name, None, kind=int, low=0, param_name="seed")
+    return None if seed is None else int(seed)
+
+
+def training_settings(environ: Mapping[str, str] = os.environ,
+                      params: Optional[Mapping] = None) -> TrainingSettings:
+    """Resolve the training worker's settings (launch `params` override `environ`)."""
+    source = _Source(environ, params)
+    minutes = source.number("MAX_TRAINING_MINUTES", None)
+    store = _store(source)
+    pretrained = source.text("PRETRAINED_MODEL_PREFIX").strip("/")
+    if pretrained and pretrained == store.prefix:
+        raise SettingsError(f"PRETRAINED_MODEL_PREFIX: {pretrained!r} is the model's own "
+                            f"MODEL_S3_PREFIX; give another prefix (or unset it to resume)")
+    return TrainingSettings(
+        world_name=source.text("WORLD_NAME", "reinvent_base"),
+        reward_file=source.file("REWARD_FILE", REWARD_FUNCTION),
+        model_metadata_file=source.file("MODEL_METADATA_FILE", MODEL_METADATA),
+        hyperparameters_file=source.file("HYPERPARAMETERS_FILE", HYPERPARAMETERS),
+        store=store, pretrained_prefix=pretrained,
+        pretrained_checkpoint=source.choice("PRETRAINED_CHECKPOINT", "best", CHECKPOINT_CHOICES),
+        max_training_minutes=minutes if minutes else None,
+        backend=source.choice("TRAINING_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
+        stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
+        seed=_seed(source, "TRAINING_SEED"),
+        progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true")
+
+
+def evaluation_settings(environ: Mapping[str, str] = os.environ,
+                        params: Optional[Mapping] = None) -> EvaluationSettings:
+    """Resolve the evaluation worker's settings (launch `params` override `environ`)."""
+    source = _Source(environ, params)
+    return EvaluationSettings(
+        world_name=source.text("WORLD_NAME", "reinvent_base"), store=_store(source),
+        number_of_trials=int(source.number("NUMBER_OF_TRIALS", 3, kind=int, low=1)),
+        checkpoint=source.choice("EVALUATION_CHECKPOINT", "best", CHECKPOINT_CHOICES, "checkpoint"),
+        backend=source.choice("EVALUATION_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
+        off_track_penalty_s=source.number("OFF_TRACK_PENALTY", 5.0),
+        max_resets=int(source.number("EVALUATION_MAX_RESETS", 10, kind=int)),
+        seed=_seed(source, "EVALUATION_SEED"))

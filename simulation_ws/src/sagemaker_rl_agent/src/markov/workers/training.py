@@ -1,0 +1,316 @@
+"""The training worker: DeepRacer's loop of playing episodes, PPO updates and checkpoints.
+
+Order of a run: check the user's files, open the model store, resume from its
+latest complete checkpoint (or seed from PRETRAINED_MODEL_PREFIX), copy the
+user's files into the store, then iterate: play `num_episodes_between_training`
+exploring episodes, update the policy, save checkpoint N and model_N.pb (pointer
+last), play greedy evaluation episodes, keep the best checkpoint, write metrics
+and the iteration's sim trace, prune. At the end the best checkpoint becomes the
+car package `model.tar.gz`. Run it with `python -m markov.workers.training`
+(settings from the environment) or `TrainingWorker(settings).run()`.
+"""
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+
+from markov.metrics import TrainingMetrics
+from markov.sim_trace import SimTraceWriter
+from markov.store import NotFoundError, layout
+from markov.workers import checkpoints
+from markov.workers.cli import run_main
+from markov.workers.progress import IterationReport, Progress, StopRequest
+from markov.workers.rollout import (Explorer, Rollout, episode_step_limit, play_episode,
+                                    play_evaluation)
+from markov.workers.settings import TrainingSettings, training_settings
+from markov.workers.userfiles import (check_same_model, check_user_files, stored_metadata,
+                                      upload_user_files)
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """What a training run did."""
+
+    iterations: int  # iterations completed in this run
+    episodes: int  # training episodes of the model so far (all runs)
+    steps: int  # env steps trained on so far (all runs)
+    best_checkpoint: Optional[str]  # best checkpoint by mean evaluation progress
+    best_eval_progress: Optional[float]  # its mean evaluation progress, %
+    last_checkpoint: Optional[str]  # newest checkpoint
+    stop_reason: str  # why the run ended
+    minutes_to_full_lap: Optional[float]  # wall-clock minutes from the start until an evaluation
+    #                                       first completed every lap (None: not in this run)
+    rollout_steps_per_s: Optional[float]  # env steps per second while playing training episodes
+    update_samples_per_s: Optional[float]  # PPO update throughput (samples x epochs per second)
+    reports: Tuple[IterationReport, ...]  # one per iteration
+
+
+class TrainingWorker:
+    """One training run; `run()` returns a TrainingSummary. Library code: no ROS, no exits."""
+
+    def __init__(self, settings: TrainingSettings, stop: Optional[StopRequest] = None,
+                 progress: Optional[Progress] = None):
+        self.settings = settings
+        self.stop = stop or StopRequest()
+        self.progress = progress or Progress("training", bar=settings.progress_bar)
+
+    # ------------------------------------------------------------------ setup
+    def run(self) -> TrainingSummary:
+        self._started = time.monotonic()
+        settings = self.settings
+        self.progress.configuration(settings.summary())
+        user = check_user_files(settings)
+        self.progress.line("hyperparameters: " + ", ".join(
+            f"{k}={v}" for k, v in user.hyperparameters.to_dict().items()))
+        self.progress.line(f"model: {user.model_metadata.neural_network}, "
+                           f"{user.model_metadata.n_actions} {user.model_metadata.action_space.kind}"
+                           f" action(s)")
+        store = settings.store.make_store()
+        start = self._starting_point(store, user)
+        upload_user_files(store, user)
+        with tempfile.TemporaryDirectory(prefix="deepracer-training-") as workdir:
+            self.workdir = Path(workdir)
+            self._build(store, user, start)
+            try:
+                return self._loop()
+            finally:
+                self.env.close()
+
+    def _starting_point(self, store, user):
+        """("resume", store, name), ("pretrained", store, name) or None for a new model."""
+        latest = store.latest_checkpoint()
+        if latest is not None:
+            trained = stored_metadata(store)
+            if trained is not None:
+                check_same_model(user, trained, store.describe())
+            return "resume", store, latest
+        pretrained = checkpoints.pretrained_checkpoint(self.settings)
+        if pretrained is None:
+            return None
+        source, name = pretrained
+        trained = stored_metadata(source)
+        if trained is not None:
+            check_same_model(user, trained, source.describe())
+        return "pretrained", source, name
+
+    def _build(self, store, user, start):
+        from markov.envs import DeepRacerRacetrackEnv
+        from markov.ppo import PPOConfig, PPOPolicy, PPOTrainer
+
+        settings, hp, metadata = self.settings, user.hyperparameters, user.model_metadata
+        self.store, self.hp = store, hp
+        continuous = metadata.action_space.is_continuous
+        self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
+                                n_actions=None if continuous else metadata.n_actions,
+                                seed=settings.seed)
+        self.trainer = PPOTrainer(self.policy, PPOConfig.from_mapping(hp.to_dict()),
+                                  seed=settings.seed)
+        self.n, self.steps = 0, 0
+        if start is not None:
+            kind, source, name = start
+            optimizer = self.trainer.optimizer if kind == "resume" else None
+            ckpt = checkpoints.restore_from_store(source, name, self.workdir, self.policy, optimizer)
+            if kind == "resume":
+                self.n, self.steps = ckpt.index + 1, ckpt.steps
+            self.progress.line(f"{'resuming from' if kind == 'resume' else 'pretrained model:'} "
+                               f"{name} at {source.describe()}")
+        else:
+            self.progress.line(f"new model at {store.describe()}")
+        self.metrics = TrainingMetrics(self.workdir / "TrainingMetrics.json")
+        self.metrics.entries = self._stored_metrics() if start and start[0] == "resume" else []
+        self.episodes = sum(1 for e in self.metrics.entries if e.get("phase") == "training")
+        self.tracker = checkpoints.BestTracker(store)
+        self.trace = SimTraceWriter()
+        self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
+                                 hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
+        self.env = DeepRacerRacetrackEnv(
+            settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
+            backend=settings.backend, sim_trace=self.trace, episode_offset=self.episodes,
+            max_steps=episode_step_limit(user.track_length, metadata.action_space))
+
+    def _stored_metrics(self) -> list:
+        try:
+            raw = self.store.get_bytes(layout.TRAINING_METRICS_KEY)
+        except NotFoundError:
+            return []
+        try:
+            entries = json.loads(raw).get("metrics", [])
+        except (ValueError, AttributeError):
+            entries = None
+        if not isinstance(entries, list):
+            self.progress.line(f"warning: {self.store.describe(layout.TRAINING_METRICS_KEY)} is "
+                               f"malformed; starting a new one")
+            return []
+        return entries
+
+    # ------------------------------------------------------------------ the loop
+    def _loop(self) -> TrainingSummary:
+        reports, full_lap_streak, first_full_lap = [], 0, None
+        rollout_steps, rollout_s, samples, trainer_s = 0, 0.0, 0.0, 0.0
+        seed, reason = self.settings.seed, None
+        while reason is None:
+            reason = self._reason_before_iteration()
+            if reason is not None:
+                break
+            wanted = min(self.hp.num_episodes_between_training,
+                         self.hp.term_cond_max_episodes - self.episodes)
+            t0 = time.perf_counter()
+            rollout, results = self._collect(wanted, seed)
+            seed = None
+            played_s = time.perf_counter() - t0
+            if self.stop() or not results:
+                reason = f"stopped ({self.stop.reason})" if self.stop() else self._budget_reason()
+                break
+            report, stats = self._train_and_save(rollout, results, played_s)
+            rollout_steps, rollout_s = rollout_steps + len(rollout), rollout_s + played_s
+            samples += stats["samples_per_s"] * stats["update_s"]
+            trainer_s += stats["update_s"]
+            reports.append(report)
+            self.progress.iteration(report)
+            complete = report.eval_laps == f"{self.settings.eval_episodes}/{self.settings.eval_episodes}"
+            full_lap_streak = full_lap_streak + 1 if complete else 0
+            if complete and first_full_lap is None:
+                first_full_lap = (time.monotonic() - self._started) / 60.0
+            reason = self._reason_after_iteration(report, full_lap_streak)
+        self.progress.line(f"stopping: {reason}")
+        return self._finish(reason, reports, first_full_lap, rollout_steps / max(rollout_s, 1e-9),
+                            samples / max(trainer_s, 1e-9))
+
+    def _collect(self, count, seed):
+        """Play up to `count` exploring episodes; return (Rollout, [EpisodeResult])."""
+        rollout, results = Rollout(), []
+        bar = self.progress.episode_bar(count, f"iteration {self.n}")
+        try:
+            for _ in range(count):
+                if self._over_budget():
+                    break
+                result = play_episode(self.env, self.explorer, rollout=rollout,
+                                      should_stop=self.stop, seed=seed)
+                seed = None
+                if result is None:
+                    break
+                results.append(result)
+                self.episodes += 1
+                self.metrics.add_episode(episode=self.episodes, trial=len(results),
+                                         reward=result.reward, progress=result.progress,
+                                         status=result.status, start_time_ms=result.start_ms,
+                                         end_time_ms=result.end_ms)
+                bar.update()
+                bar.set_postfix_str(f"progress {result.progress:.0f}%")
+        finally:
+            bar.close()
+        return rollout, results
+
+    def _train_and_save(self, rollout, results, played_s):
+        """Update on the rollout, save checkpoint N, evaluate it; return (report, update stats)."""
+        t0 = time.perf_counter()
+        buffer = rollout.to_buffer(self.policy, self.hp.discount_factor,
+                                   self.trainer.config.gae_lambda)
+        buffer_s = time.perf_counter() - t0
+        stats = self.trainer.update(buffer)
+        self.steps += len(rollout)
+        name = checkpoints.save_to_store(self.store, self.workdir, self.n, self.steps, self.policy,
+                                         self.trainer.optimizer, self._iteration_files())
+        (self.workdir / f"{self.n}-iteration.csv").unlink()
+        evaluation, eval_progress, best = self._evaluate(name)
+        self.tracker.prune(self.settings.keep_checkpoints)
+        report = IterationReport(
+            iteration=self.n, episodes=self.episodes,
+            mean_reward=float(np.mean([r.reward for r in results])),
+            mean_progress=float(np.mean([r.progress for r in results])),
+            full_lap_pct=100.0 * float(np.mean([r.lap_complete for r in results])),
+            eval_progress=eval_progress,
+            eval_laps=f"{sum(r.lap_complete for r in evaluation)}/{len(evaluation)}",
+            steps_per_s=len(rollout) / max(played_s, 1e-9), update_s=stats["update_s"] + buffer_s,
+            samples_per_s=stats["samples_per_s"], checkpoint=name, best=best)
+        self.n += 1
+        return report, stats
+
+    def _evaluate(self, name):
+        """Greedy episodes with checkpoint `name`; record them; return (results, mean progress, best?)."""
+        evaluation = [] if self.stop() else play_evaluation(
+            self.env, self.policy, self.settings.eval_episodes, should_stop=self.stop)
+        for trial, result in enumerate(evaluation, 1):
+            self.metrics.add_episode(episode=self.episodes, trial=trial, reward=result.reward,
+                                     progress=result.progress, status=result.status,
+                                     start_time_ms=result.start_ms, end_time_ms=result.end_ms,
+                                     phase="evaluation")
+        eval_progress = float(np.mean([r.progress for r in evaluation])) if evaluation else None
+        best = self.tracker.record(name, eval_progress if eval_progress is not None else 0.0)
+        self.store.put_file(self.metrics.write(), layout.TRAINING_METRICS_KEY)
+        return evaluation, eval_progress, best
+
+    def _iteration_files(self) -> dict:
+        """The metrics so far and this iteration's sim trace, to upload before the pointer
+        (so a resumed run counts the episodes of every saved checkpoint)."""
+        trace = self.trace.flush_iteration(self.workdir / f"{self.n}-iteration.csv")
+        return {layout.TRAINING_METRICS_KEY: self.metrics.write(),
+                layout.training_simtrace_key(self.n): trace}
+
+    # ------------------------------------------------------------------ stopping
+    def _over_budget(self) -> bool:
+        minutes = self.settings.max_training_minutes
+        return minutes is not None and time.monotonic() - self._started >= minutes * 60.0
+
+    def _budget_reason(self):
+        if self._over_budget():
+            return f"MAX_TRAINING_MINUTES ({self.settings.max_training_minutes:g}) reached"
+        return "no episode played"
+
+    def _reason_before_iteration(self):
+        if self.stop():
+            return f"stopped ({self.stop.reason})"
+        if self.episodes >= self.hp.term_cond_max_episodes:
+            return f"term_cond_max_episodes ({self.hp.term_cond_max_episodes}) reached"
+        if self._over_budget():
+            return self._budget_reason()
+        return None
+
+    def _reason_after_iteration(self, report, full_lap_streak):
+        needed = self.settings.stop_after_full_laps
+        if needed and full_lap_streak >= needed:
+            return f"every evaluation lap complete in {needed} consecutive iterations"
+        if report.mean_reward >= self.hp.term_cond_avg_score:
+            return (f"term_cond_avg_score ({self.hp.term_cond_avg_score:g}) reached: mean reward "
+                    f"{report.mean_reward:.1f}")
+        return self._reason_before_iteration()
+
+    def _finish(self, reason, reports, first_full_lap, rollout_rate, update_rate):
+        best, last = self.tracker.best, self.tracker.last
+        if best is not None:
+            key = checkpoints.export_car_package(self.store, best.name)
+            self.progress.line(f"car package of {best.name} (mean evaluation progress "
+                               f"{best.avg_eval_metric:.1f}%): {self.store.describe(key)}")
+        return TrainingSummary(
+            iterations=len(reports), episodes=self.episodes, steps=self.steps,
+            best_checkpoint=best.name if best else None,
+            best_eval_progress=best.avg_eval_metric if best else None,
+            last_checkpoint=last.name if last else None, stop_reason=reason,
+            minutes_to_full_lap=first_full_lap,
+            rollout_steps_per_s=rollout_rate if reports else None,
+            update_samples_per_s=update_rate if reports else None, reports=tuple(reports))
+
+
+def main(environ=None, params=None, extra_errors=()) -> int:
+    """Train with settings from the environment (and launch `params`); return the exit code."""
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+
+    def work():
+        settings = training_settings(os.environ if environ is None else environ, params)
+        worker = TrainingWorker(settings)
+        worker.stop.install(worker.progress)
+        try:
+            worker.run()
+        finally:
+            worker.stop.uninstall()
+    return run_main("training", work, extra_errors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
