@@ -204,3 +204,18 @@ def test_no_wall_clock_is_read(sim, monkeypatch):
         sim.render_gray()
         sim.wheels_on_track()
     sim.reset(*sim.track.pose_at(3.0))
+
+
+
+def test_float32_rounded_limit_is_clipped_without_warning(sim, car):
+    """A steering command at the limit that went through float32 (as on ROS) is not a warning."""
+    import warnings
+
+    limit = car.geometry.max_steering_angle
+    rounded = float(np.float32(limit))
+    assert rounded > limit  # the case that used to warn on every step
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sim.set_drive(rounded, 1.0)
+    with pytest.warns(CommandWarning, match="clipped"):
+        sim.set_drive(limit * 1.01, 1.0)

@@ -20,7 +20,9 @@ from .camera import GroundCamera
 from .raster import RasterConfig, TrackColours, build_raster
 from .wheels import WheelChecker
 
-_TOLERANCE = 1e-9  # commands this close beyond a limit are clipped silently
+# Commands this close beyond a limit are clipped silently: ROS carries drive commands as
+# float32, whose rounding (relative 6e-8) puts a command at the limit just beyond it.
+_RELATIVE_TOLERANCE = 1e-6
 
 
 class SimulatorError(ValueError):
@@ -211,7 +213,7 @@ def _clip(name, value, limit) -> float:
     if abs(value) <= limit:
         return value
     clipped = math.copysign(limit, value)
-    if abs(value) > limit + _TOLERANCE:
+    if abs(value) > limit * (1.0 + _RELATIVE_TOLERANCE):
         warnings.warn(f"{name} {value!r} clipped to {clipped!r}", CommandWarning, stacklevel=3)
     return clipped
 
