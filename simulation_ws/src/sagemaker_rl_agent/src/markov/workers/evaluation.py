@@ -25,7 +25,7 @@ from markov.rules import IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVE
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
-from markov.workers.cli import run_main
+from markov.workers.cli import run_worker
 from markov.workers.progress import Progress, StopRequest
 from markov.workers.rollout import episode_step_limit, greedy
 from markov.workers.settings import EvaluationSettings, evaluation_settings
@@ -233,18 +233,7 @@ def _trial_line(r: TrialResult, total: int) -> str:
 
 def main(environ=None, params=None, extra_errors=()) -> int:
     """Evaluate with settings from the environment (and launch `params`); return the exit code."""
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
-
-    def work():
-        settings = evaluation_settings(os.environ if environ is None else environ, params)
-        worker = EvaluationWorker(settings)
-        worker.stop.install(worker.progress)
-        try:
-            worker.run()
-        finally:
-            worker.stop.uninstall()
-    return run_main("evaluation", work, extra_errors)
+    return run_worker("evaluation", evaluation_settings, EvaluationWorker, environ, params, extra_errors)
 
 
 if __name__ == "__main__":

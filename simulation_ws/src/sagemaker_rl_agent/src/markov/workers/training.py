@@ -23,7 +23,7 @@ from markov.metrics import TrainingMetrics
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
-from markov.workers.cli import run_main
+from markov.workers.cli import run_worker
 from markov.workers.progress import IterationReport, Progress, StopRequest
 from markov.workers.rollout import (Explorer, Rollout, episode_step_limit, play_episode,
                                     play_evaluation)
@@ -298,18 +298,7 @@ class TrainingWorker:
 
 def main(environ=None, params=None, extra_errors=()) -> int:
     """Train with settings from the environment (and launch `params`); return the exit code."""
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
-
-    def work():
-        settings = training_settings(os.environ if environ is None else environ, params)
-        worker = TrainingWorker(settings)
-        worker.stop.install(worker.progress)
-        try:
-            worker.run()
-        finally:
-            worker.stop.uninstall()
-    return run_main("training", work, extra_errors)
+    return run_worker("training", training_settings, TrainingWorker, environ, params, extra_errors)
 
 
 if __name__ == "__main__":
