@@ -178,7 +178,8 @@ def sim_ros_lockstep_steps_per_s(args):
         from deepracer_simulation.car_model import load_car_model
         from deepracer_simulation.routes import load_route
         from deepracer_simulation.track import Track
-        from markov.backends.ros import LocalSimulator, RosBackend
+        from markov_ros.backend import RosBackend
+        from markov_ros.local_simulator import LocalSimulator
     except ImportError as err:
         raise ImportError(f"{err} (source simulation_ws/install/setup.bash first)") from err
 

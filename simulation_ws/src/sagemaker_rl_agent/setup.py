@@ -1,4 +1,4 @@
-"""catkin_python_setup() hook: installs the `markov` library from src/."""
+"""catkin_python_setup() hook: installs every Python package under src/ (`markov`, `markov_ros`)."""
 from catkin_pkg.python_setup import generate_distutils_setup
 from setuptools import find_packages, setup
 

@@ -21,8 +21,9 @@ from deepracer_msgs.srv import SetCarPose, SetCarPoseRequest  # noqa: E402
 from deepracer_simulator import RandomizationSpec, Simulator  # noqa: E402
 from markov.backends import make_backend  # noqa: E402
 from markov.backends.inprocess import InProcessBackend  # noqa: E402
-from markov.backends.ros import (LocalSimulator, RosBackend, RosBackendError,  # noqa: E402
-                                 WorldMismatchError, frame_image, image_to_rgb)
+from markov_ros.backend import (RosBackend, RosBackendError, WorldMismatchError,  # noqa: E402
+                                frame_image, image_to_rgb)
+from markov_ros.local_simulator import LocalSimulator  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 WORLD = "reinvent_base"

@@ -1,7 +1,7 @@
 """The same env over the ROS backend (real master + simulator_node) and in-process.
 
 rospy joins one master per process, so the ROS run happens in a child Python
-process with its own private master (markov.backends.ros.LocalSimulator).
+process with its own private master (markov_ros.local_simulator.LocalSimulator).
 Needs simulation_ws built and sourced.
 """
 import base64
@@ -47,7 +47,7 @@ EPISODE = textwrap.dedent("""
 """)
 
 ROS_RUN = EPISODE + textwrap.dedent("""
-    from markov.backends.ros import LocalSimulator
+    from markov_ros.local_simulator import LocalSimulator
     with LocalSimulator({"world_name": "reinvent_base"}) as sim:
         os.environ["ROS_MASTER_URI"] = sim.master_uri
         env = DeepRacerRacetrackEnv("reinvent_base", backend="ros",

@@ -41,7 +41,7 @@ class SimBackend(Protocol):
 # name -> "module:factory"; a factory takes (track, car, **options).
 BACKENDS = {
     "inprocess": "markov.backends.inprocess:InProcessBackend",
-    "ros": "markov.backends.ros:RosBackend",
+    "ros": "markov_ros.backend:RosBackend",  # the ROS client lives outside markov (no rospy here)
 }
 
 
