@@ -1,8 +1,10 @@
 """Navigation: DeepRacer's action -> (angle, throttle) mapping, against hand-computed values."""
+import json
+
 import pytest
 
 from deepracer_navigation import Navigator, throttle_curve
-from model_optimizer import ActionSpace
+from model_optimizer import ActionSpace, load_model_metadata
 
 DISCRETE = ActionSpace("discrete", actions=((-30.0, 0.6), (-15.0, 1.0), (0.0, 1.5), (15.0, 1.0), (30.0, 0.6)))
 CONTINUOUS = ActionSpace("continuous", steering_range=(-20.0, 30.0), speed_range=(0.5, 2.0))
@@ -63,3 +65,52 @@ def test_wrong_or_non_finite_outputs_are_rejected(output):
 def test_throttle_scale_must_be_a_fraction(scale):
     with pytest.raises(ValueError, match="throttle_scale must be in"):
         Navigator(DISCRETE, scale)
+
+
+def _metadata_file(tmp_path, action_space):
+    path = tmp_path / "model_metadata.json"
+    path.write_text(json.dumps({"action_space": action_space, "sensor": ["FRONT_FACING_CAMERA"]}))
+    return path
+
+
+# Training (markov.config.ActionSpace.action_to_drive) scales each output onto the RAW
+# range, low + (a + 1) / 2 * (high - low), then clips to +-30 deg and [0.1, 4] m/s.
+@pytest.mark.parametrize("steering, speed, drives", [
+    ((-40, 40), (0.5, 2), [((0.5, 0.0), (20.0, 1.25)),  # -40 + 1.5 * 40; not 15 (clip, then scale)
+                           ((1.0, 1.0), (30.0, 2.0)), ((-0.9, -1.0), (-30.0, 0.5)),
+                           ((0.7, 0.2), (28.0, 1.4))]),
+    ((-20, 50), (0.05, 5), [((0.0, -1.0), (15.0, 0.1)), ((0.6, 0.5), (30.0, 3.7625)),
+                            ((-0.2, -0.9), (8.0, 0.2975)), ((-1.0, 1.0), (-20.0, 4.0))]),
+    ((-20, 30), (0.5, 2), [((0.5, -0.5), (17.5, 0.875))]),
+    ((10, 45), (1, 3), [((-1.0, 0.0), (10.0, 2.0)), ((0.0, 0.0), (27.5, 2.0)),
+                        ((0.2, 0.6), (30.0, 2.6))]),
+])
+def test_continuous_drive_matches_training_for_out_of_limit_ranges(tmp_path, steering, speed, drives):
+    space = load_model_metadata(_metadata_file(tmp_path, {
+        "steering_angle": {"low": steering[0], "high": steering[1]},
+        "speed": {"low": speed[0], "high": speed[1]}})).action_space
+    navigator = Navigator(space)
+    for output, expected in drives:
+        assert navigator.action(output) == pytest.approx(expected, abs=1e-9), output
+
+
+def test_out_of_limit_continuous_ranges_normalize_by_the_reachable_maxima(tmp_path):
+    space = load_model_metadata(_metadata_file(tmp_path, {
+        "steering_angle": {"low": -20, "high": 50}, "speed": {"low": 0.05, "high": 5}})).action_space
+    assert (space.max_steering_deg, space.max_speed) == (30.0, 4.0)
+    # 8 deg of 30; 0.2975 m/s of 4: x = 0.074375, -1.2 x^2 + 2.2 x = 0.15698703125
+    assert Navigator(space)([-0.2, -0.9]) == pytest.approx((8.0 / 30.0, 0.15698703125), abs=1e-9)
+    assert Navigator(space)([0.6, 1.0]) == pytest.approx((1.0, 1.0), abs=1e-9)  # 30 deg, 4 m/s
+
+
+def test_out_of_limit_discrete_actions_are_clipped_before_the_mapping(tmp_path):
+    # training drives (-30, 0.1), (0, 4), (20, 2): the maxima are 30 deg and 4 m/s, not 45 and 5
+    space = load_model_metadata(_metadata_file(tmp_path, [
+        {"steering_angle": -45, "speed": 0.05}, {"steering_angle": 0, "speed": 5.0},
+        {"steering_angle": 20, "speed": 2.0}])).action_space
+    navigator = Navigator(space)
+    assert [navigator.action(one_hot) for one_hot in ([1, 0, 0], [0, 1, 0], [0, 0, 1])] == [
+        (-30.0, 0.1), (0.0, 4.0), (20.0, 2.0)]
+    assert navigator([1, 0, 0]) == pytest.approx((-1.0, 0.05425), abs=1e-9)  # x = 0.025
+    assert navigator([0, 1, 0]) == pytest.approx((0.0, 1.0), abs=1e-9)
+    assert navigator([0, 0, 1]) == pytest.approx((20.0 / 30.0, 0.8), abs=1e-9)  # x = 0.5

@@ -35,6 +35,15 @@ def test_continuous_ranges(tmp_path):
     assert space.max_steering_deg == 30.0 and space.max_speed == 2.0
 
 
+def test_out_of_limit_continuous_ranges_stay_raw(tmp_path):
+    # training scales onto the raw range and clips the result, so the range is not clipped here
+    data = {**CONTINUOUS, "action_space": {"steering_angle": {"low": -40, "high": 40},
+                                           "speed": {"low": 0.05, "high": 5}}}
+    space = load_model_metadata(write(tmp_path, data)).action_space
+    assert space.steering_range == (-40.0, 40.0) and space.speed_range == (0.05, 5.0)
+    assert space.max_steering_deg == 30.0 and space.max_speed == 4.0  # what the policy can reach
+
+
 @pytest.mark.parametrize("change, message", [
     ({"lidar": 1}, "unknown key 'lidar'"),
     ({"sensor": ["STEREO_CAMERAS"]}, "sensor: 'STEREO_CAMERAS' is not supported"),

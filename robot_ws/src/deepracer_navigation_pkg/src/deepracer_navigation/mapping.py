@@ -1,9 +1,13 @@
 """Map a policy output to the servo's normalized (angle, throttle), each in [-1, 1].
 
-angle = steering_deg / max|steering_deg| of the action space (positive = left).
+The drive command is what training drives (markov.config.ActionSpace.action_to_drive):
+a discrete action (clipped when read), or the 2 outputs clipped to [-1, 1], scaled onto
+the raw metadata ranges, then clipped to +-30 degrees and [0.1, 4] m/s.
+angle = steering_deg / max|steering_deg| (positive = left) and
 throttle = scale * (a*s^2 + b*s), the parabola through (0, 0), (max_speed/2, 0.8) and
-(max_speed, 1.0): with x = s / max_speed, a*s^2 + b*s = -1.2 x^2 + 2.2 x. It peaks at
-x = 11/12 (1.0083), so the result is clipped to [-1, 1].
+(max_speed, 1.0); both maxima are of the clipped commands the policy can reach. With
+x = s / max_speed, a*s^2 + b*s = -1.2 x^2 + 2.2 x. It peaks at x = 11/12 (1.0083), so
+the result is clipped to [-1, 1].
 """
 import math
 from dataclasses import dataclass
@@ -59,7 +63,7 @@ class Navigator:
 
     def action(self, output: Sequence[float]) -> Tuple[float, float]:
         """(steering deg, speed m/s) the policy output asks for: its most likely action, or
-        its 2 values in [-1, 1] rescaled onto the continuous ranges."""
+        its 2 values in [-1, 1] scaled onto the raw continuous ranges, then clipped."""
         values = np.asarray(output, dtype=np.float64).ravel()
         space = self.action_space
         if values.size != space.n_outputs or not np.all(np.isfinite(values)):

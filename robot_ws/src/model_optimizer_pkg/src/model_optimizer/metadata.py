@@ -2,8 +2,9 @@
 
 The format is DeepRacer's (see docs/car.md): a discrete action space is a list of
 {"steering_angle": deg, "speed": m/s} objects (optional "index"), a continuous one an
-object {"steering_angle": {"low", "high"}, "speed": {"low", "high"}}. Values are
-clipped as in training: steering to +-30 degrees, speed to [0.1, 4] m/s.
+object {"steering_angle": {"low", "high"}, "speed": {"low", "high"}}. As in training,
+discrete actions are clipped to +-30 degrees and [0.1, 4] m/s when read; continuous
+ranges are kept raw (an output is scaled onto the raw range, then clipped).
 """
 import json
 import math
@@ -28,8 +29,8 @@ class ActionSpace:
 
     kind: str  # "discrete" or "continuous"
     actions: Tuple[Tuple[float, float], ...] = ()  # discrete: (steering deg, speed m/s) per index
-    steering_range: Tuple[float, float] = (-30.0, 30.0)  # continuous: (low, high), degrees
-    speed_range: Tuple[float, float] = (0.5, 2.0)  # continuous: (low, high), m/s
+    steering_range: Tuple[float, float] = (-30.0, 30.0)  # continuous: raw (low, high), degrees
+    speed_range: Tuple[float, float] = (0.5, 2.0)  # continuous: raw (low, high), m/s
 
     @property
     def n_outputs(self) -> int:
@@ -38,15 +39,17 @@ class ActionSpace:
 
     @property
     def max_steering_deg(self) -> float:
-        """The largest |steering| the policy can ask for, degrees."""
+        """The largest |steering| the policy can ask for, after clipping, degrees."""
         if self.kind == "continuous":
-            return max(abs(v) for v in self.steering_range)
+            return max(abs(clip_steering(v)) for v in self.steering_range)
         return max(abs(s) for s, _ in self.actions)
 
     @property
     def max_speed(self) -> float:
-        """The largest speed the policy can ask for, m/s."""
-        return self.speed_range[1] if self.kind == "continuous" else max(v for _, v in self.actions)
+        """The largest speed the policy can ask for, after clipping, m/s."""
+        if self.kind == "continuous":
+            return clip_speed(self.speed_range[1])
+        return max(v for _, v in self.actions)
 
 
 @dataclass(frozen=True)
@@ -126,11 +129,9 @@ def _range(raw, key, source) -> Tuple[float, float]:
     high = _number(bounds, "high", f"action_space.{key}.high", source)
     if low > high:
         raise MetadataError(f"{source}: action_space.{key}: low {low} is greater than high {high}")
-    if key == "speed":
-        if low <= 0:
-            raise MetadataError(f"{source}: action_space.speed.low: must be > 0 m/s, got {low}")
-        return clip_speed(low), clip_speed(high)
-    return clip_steering(low), clip_steering(high)
+    if key == "speed" and low <= 0:
+        raise MetadataError(f"{source}: action_space.speed.low: must be > 0 m/s, got {low}")
+    return low, high  # raw, as training scales onto it (the drive command is clipped after)
 
 
 def _number(obj, key, where, source) -> float:

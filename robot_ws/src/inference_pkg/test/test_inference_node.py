@@ -1,0 +1,96 @@
+"""inference_node without a ROS master: a model loaded mid-frame does not relabel the frame's output."""
+import importlib.machinery
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model_optimizer import ActionSpace
+
+rospy = pytest.importorskip("rospy")
+pytest.importorskip("cv_bridge")
+from sensor_msgs.msg import Image  # noqa: E402  (Debian's, beside rospy)
+
+NODE_PATH = Path(__file__).resolve().parents[1] / "nodes" / "inference_node"
+
+
+class Publisher:
+    """Records what the node publishes."""
+
+    def __init__(self, *args, **kwargs):
+        self.sent = []
+
+    def publish(self, msg):
+        self.sent.append(msg)
+
+
+class InferResultsArray:
+    def __init__(self, action_space_type="", results=()):
+        self.action_space_type, self.results = action_space_type, list(results)
+        self.header = types.SimpleNamespace(stamp=None)
+
+
+def _interfaces():
+    """Stand-ins for deepracer_interfaces (built only in a sourced robot_ws)."""
+    package = types.ModuleType("deepracer_interfaces")
+    package.msg = types.ModuleType("deepracer_interfaces.msg")
+    package.msg.InferResults = types.SimpleNamespace
+    package.msg.InferResultsArray = InferResultsArray
+    package.srv = types.ModuleType("deepracer_interfaces.srv")
+    package.srv.LoadModel = object
+    package.srv.LoadModelResponse = types.SimpleNamespace
+    return {"deepracer_interfaces": package, "deepracer_interfaces.msg": package.msg,
+            "deepracer_interfaces.srv": package.srv}
+
+
+@pytest.fixture
+def node_module(monkeypatch):
+    with monkeypatch.context() as during_import:
+        for name, module in _interfaces().items():
+            during_import.setitem(sys.modules, name, module)
+        loader = importlib.machinery.SourceFileLoader("inference_node_under_test", str(NODE_PATH))
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(module)
+    monkeypatch.setattr(rospy, "Publisher", Publisher)
+    return module
+
+
+class FakeEngine:
+    """An engine with fixed outputs; `during_infer` runs inside infer (another thread's load)."""
+
+    def __init__(self, outputs, during_infer=None):
+        self.outputs, self.during_infer = outputs, during_infer
+        self.n_outputs = len(outputs)
+
+    def infer(self, frame):
+        assert frame.shape == (120, 160, 3)
+        if self.during_infer:
+            self.during_infer()
+        return np.array(self.outputs, np.float32)
+
+
+def test_a_model_loaded_during_inference_does_not_relabel_the_output(node_module, monkeypatch):
+    spaces = {"a.tar.gz": ActionSpace("discrete", actions=((-30.0, 1.0), (0.0, 2.0), (30.0, 1.0))),
+              "b.tar.gz": ActionSpace("continuous", steering_range=(-30.0, 30.0), speed_range=(0.5, 2.0))}
+    node = node_module.InferenceNode("/nowhere", "FP32", 1)
+    engines = {"a.tar.gz.xml": FakeEngine([0.1, 0.7, 0.2], lambda: node.load("b.tar.gz")),
+               "b.tar.gz.xml": FakeEngine([0.5, -0.5])}
+    monkeypatch.setattr(node_module, "read_metadata", lambda model_path, metadata_path: (
+        types.SimpleNamespace(path=model_path, action_space=spaces[model_path])))
+    monkeypatch.setattr(node_module, "ensure_ir", lambda model_path, *args: model_path + ".xml")
+    monkeypatch.setattr(node_module, "InferenceEngine", lambda xml_path, num_threads: engines[xml_path])
+    node.load("a.tar.gz")
+    image = Image(height=120, width=160, encoding="bgr8", step=480, data=bytes(120 * 480))
+    image.header.stamp = rospy.Time(7, 5)
+
+    node.on_image(image)  # model a runs; model b is loaded meanwhile
+    node.on_image(image)  # model b runs
+
+    first, second = node.publisher.sent
+    assert first.action_space_type == "discrete" and first.header.stamp == rospy.Time(7, 5)
+    assert [r.class_prob for r in first.results] == pytest.approx([0.1, 0.7, 0.2])
+    assert second.action_space_type == "continuous"
+    assert [r.class_prob for r in second.results] == pytest.approx([0.5, -0.5])
