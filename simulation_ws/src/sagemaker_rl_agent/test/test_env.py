@@ -179,6 +179,24 @@ def test_reset_options_are_checked(env):
     assert info["reward_params"]["x"] == pytest.approx(0.14)
 
 
+def test_the_episode_option_numbers_an_episode_and_those_after_it():
+    environment = DeepRacerRacetrackEnv("easy_track", round_robin_advance=0.25)
+    length = environment.track.length
+    numbers, starts = [], []
+    for options in ({"episode": 6}, None, {"start_s": 1.0}, {"episode": 2}):
+        _, info = environment.reset(options=options)
+        numbers.append(info["episode"])
+        starts.append(info["start_s"])
+    assert numbers == [6, 7, 8, 2]
+    # episode k starts at (k * 0.25) % 1 of the lap (front point 0.14 m ahead of the pose)
+    for k, start in ((6, starts[0]), (7, starts[1]), (2, starts[3])):
+        gap = (start - 0.14 - (k * 0.25 % 1.0) * length) % length
+        assert min(gap, length - gap) < 0.02
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(EnvArgumentError, match="'episode' must be an integer >= 0"):
+            environment.reset(options={"episode": bad})
+
+
 def test_step_needs_a_reset():
     environment = DeepRacerRacetrackEnv()
     with pytest.raises(gymnasium.error.ResetNeeded):

@@ -4,8 +4,12 @@ import io
 import json
 import re
 
+import numpy as np
 import pytest
 
+from deepracer_simulation.routes import load_route
+from deepracer_simulation.track import Track
+from markov.backends import Frame
 from markov.envs import DeepRacerRacetrackEnv
 from markov.envs.pure_pursuit import PurePursuit
 from markov.sim_trace import SimTraceWriter, parse_sim_trace
@@ -99,6 +103,54 @@ def test_max_resets_ends_the_trial(env):
     assert (result.status, result.resets, result.off_track_count, result.lap_time) == (
         "off_track", 2, 3, None)
     assert 0.0 < result.progress < 100.0
+
+
+class ScriptedBackend:
+    """A car moved along the centre line by a script: after the i-th reset, step k moves it
+    `plans[i](k)` = (metres along the road, negative backwards; on the road?); the last
+    plan repeats."""
+
+    def __init__(self, track, plans):
+        self.track, self.plans, self.resets, self.time = track, plans, 0, 0.0
+
+    def reset(self, x, y, yaw, seed=None):
+        self.s, self.on_road, self.k = self.track.project(x, y).s, True, 0
+        self.plan = self.plans[min(self.resets, len(self.plans) - 1)]
+        self.resets += 1
+        return self._frame()
+
+    def step(self, steering_angle, speed):
+        ds, self.on_road = self.plan(self.k)
+        self.s, self.k = (self.s + ds) % self.track.length, self.k + 1
+        self.time += 1.0 / 15.0
+        return self._frame()
+
+    def close(self):
+        pass
+
+    def _frame(self):
+        x, y, yaw = self.track.pose_at(self.s)
+        return Frame(image=np.zeros((120, 160, 3), np.uint8), x=x, y=y, yaw=yaw, speed=0.0,
+                     steering=0.0, wheels_on_track=(self.on_road,) * 4, sim_time=self.time)
+
+
+def test_road_backed_over_before_a_reset_is_not_credited_twice():
+    track = Track(load_route("easy_track"), name="easy_track")
+    backend = ScriptedBackend(track, [
+        lambda k: (0.1, k < 30),  # 3 m forward, then off the road
+        lambda k: (-0.05, True),  # put back there, it backs up 0.75 m: reversed
+        lambda k: (0.1, True)])  # put back, it drives on to the finish
+    env = DeepRacerRacetrackEnv("easy_track", backend=backend, start_positions=[0.0])
+    writer = SimTraceWriter()
+    env.sim_trace = trace = TrialTrace(writer)
+    result, resets, _ = run_trial(env, lambda _obs: (2, None), trace, 1, TRIAL_SETTINGS)
+    assert resets == ["off_track", "reversed"] and result.status == "lap_complete"
+    # the lap is complete only where the car started it (the rear axle at s = 0), not
+    # 0.75 m before, where it would be had the backed-over road been credited twice
+    gap = min(backend.s, track.length - backend.s)
+    assert gap <= 0.1 + 1e-6
+    rows = [parse_sim_trace(line) for line in writer.lines]
+    assert [r["progress"] for r in rows] == sorted(r["progress"] for r in rows)
 
 
 def _stored_model(root):

@@ -89,6 +89,50 @@ def test_best_tracker_keeps_the_best_and_prunes_the_rest(tmp_path):
     assert checkpoints.BestTracker(store).best == index.best  # read back on resume
 
 
+def test_a_checkpoint_not_evaluated_is_the_last_but_never_the_best(tmp_path):
+    store = LocalModelStore(tmp_path, "m")
+    tracker = checkpoints.BestTracker(store)
+    first, second = _fake_checkpoint(store, 0, 10), _fake_checkpoint(store, 1, 20)
+    assert tracker.record(first, None) is False  # stopped before its evaluation
+    index = store.read_checkpoints_json()
+    assert index.best is None and index.last.name == first
+    tracker.record(second, 0.0)  # an evaluated 0 % still becomes the best
+    assert tracker.record(_fake_checkpoint(store, 2, 30), None) is False
+    index = store.read_checkpoints_json()
+    assert (index.best.name, index.last.name) == (second, "2_Step-30.ckpt")
+
+
+def _unsent(tmp_path, n, steps):
+    """keep_unsent of fake checkpoint files of <n>_Step-<steps>.ckpt with a metrics file."""
+    work = tmp_path / f"work{n}"
+    work.mkdir(exist_ok=True)
+    name = f"{n}_Step-{steps}.ckpt"
+    for filename in (f"{name}.index", f"{name}.data-00000-of-00001", f"model_{n}.pb"):
+        (work / filename).write_text(filename)
+    (work / "metrics.json").write_text('{"metrics": []}')
+    return checkpoints.keep_unsent(tmp_path / "unsent", work, name,
+                                   {layout.TRAINING_METRICS_KEY: work / "metrics.json"})
+
+
+def test_an_unsent_checkpoint_is_uploaded_once_and_never_over_a_newer_one(tmp_path):
+    store = LocalModelStore(tmp_path / "store", "m")
+    assert checkpoints.upload_unsent(store, tmp_path / "unsent") is None  # nothing kept
+    unsent = _unsent(tmp_path, 1, 20)
+    assert (unsent / layout.POINTER_KEY).read_text() == "1_Step-20.ckpt"
+    _fake_checkpoint(store, 0, 10)
+    assert checkpoints.upload_unsent(store, unsent) == "1_Step-20.ckpt"
+    assert store.read_pointer() == "1_Step-20.ckpt" and not unsent.exists()
+    assert store.get_bytes("model/model_1.pb") == b"model_1.pb"
+    assert store.get_bytes(layout.TRAINING_METRICS_KEY) == b'{"metrics": []}'
+    _unsent(tmp_path, 1, 20)  # the same again (its upload had gone through): only deleted
+    assert checkpoints.upload_unsent(store, unsent) == "1_Step-20.ckpt" and not unsent.exists()
+    _unsent(tmp_path, 0, 10)
+    with pytest.raises(checkpoints.UnsentCheckpointError, match=r"holds checkpoint 0_Step-10"
+                       r"\.ckpt, older than 1_Step-20\.ckpt .*delete that folder"):
+        checkpoints.upload_unsent(store, unsent)
+    assert (unsent / layout.POINTER_KEY).is_file() and store.read_pointer() == "1_Step-20.ckpt"
+
+
 def test_choose_checkpoint_best_last_and_fallback(tmp_path):
     store = LocalModelStore(tmp_path, "m")
     with pytest.raises(checkpoints.NoCheckpointError, match="no complete checkpoint"):

@@ -14,6 +14,19 @@ from markov.store import LocalModelStore, layout
 
 SRC_DIRS = sorted(str(p) for p in Path(__file__).resolve().parents[2].glob("*/src"))
 PREFIX = "rl-deepracer-sagemaker"
+_started = []  # (process, log) of the workers the running test started
+
+
+@pytest.fixture(autouse=True)
+def _kill_leftover_workers():
+    """After each test (passed or not), kill the workers still running and close their logs."""
+    yield
+    while _started:
+        process, log = _started.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        log.close()
 
 
 def worker(tmp_path, hyperparameters, **extra):
@@ -27,6 +40,7 @@ def worker(tmp_path, hyperparameters, **extra):
     log = open(tmp_path / f"worker-{time.monotonic_ns()}.log", "w+")
     process = subprocess.Popen([sys.executable, "-m", "markov.workers.training"], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
+    _started.append((process, log))
     return process, log
 
 
@@ -49,8 +63,8 @@ def assert_consistent(store):
     complete = store.complete_checkpoints()
     assert store.read_pointer() in complete
     index = store.read_checkpoints_json()
-    if index is not None:
-        assert {index.best.name, index.last.name} <= set(complete)
+    if index is not None:  # best is None when no checkpoint was evaluated yet
+        assert {r.name for r in (index.best, index.last) if r is not None} <= set(complete)
     return complete
 
 

@@ -87,3 +87,20 @@ def test_evaluation_settings():
         evaluation_settings({"NUMBER_OF_TRIALS": "0"})
     with pytest.raises(SettingsError, match="~checkpoint"):
         evaluation_settings({}, {"checkpoint": "first"})
+
+
+def test_a_preset_file_is_reported_as_unused():
+    assert not any("MARKOV_PRESET_FILE" in line for line in training_settings({}).summary())
+    for settings in (training_settings({"MARKOV_PRESET_FILE": "deepracer.py"}),
+                     evaluation_settings({"MARKOV_PRESET_FILE": "deepracer.py"})):
+        warnings = [line for line in settings.summary() if line.startswith("warning:")]
+        assert warnings == ["warning: MARKOV_PRESET_FILE=deepracer.py is ignored: this trainer "
+                            "does not use RL Coach presets; PPO settings come from "
+                            "hyperparameters.json (HYPERPARAMETERS_FILE)"]
+
+
+def test_unsent_checkpoints_go_beside_the_local_store(tmp_path):
+    local = training_settings({"LOCAL_MODEL_STORE": str(tmp_path), "MODEL_S3_PREFIX": "a/b"})
+    assert local.store.unsent_dir() == tmp_path / ".unsent" / "local" / "a" / "b"
+    s3 = training_settings({"MODEL_S3_BUCKET": "bucket", "MODEL_S3_PREFIX": "m"})
+    assert s3.store.unsent_dir() == project_root() / "models" / ".unsent" / "s3" / "bucket" / "m"

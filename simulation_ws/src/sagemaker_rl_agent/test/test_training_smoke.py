@@ -14,8 +14,9 @@ import pytest
 from markov.config import ConfigError
 from markov.reward import RewardFunctionError
 from markov.sim_trace import CSV_HEADER
-from markov.store import StoreError, layout
-from markov.workers.progress import Progress
+from markov.store import LocalModelStore, StoreError, layout
+from markov.workers.checkpoints import UnsentCheckpointError
+from markov.workers.progress import Progress, StopRequest
 from markov.workers.settings import training_settings
 from markov.workers.training import TrainingWorker
 
@@ -40,10 +41,17 @@ def tiny_settings(tmp_path, **environ):
     return dataclasses.replace(settings, eval_episodes=2, progress_bar=False)
 
 
-def train(settings):
+def train(settings, stop=None):
     stream = io.StringIO()
-    summary = TrainingWorker(settings, progress=Progress("training", stream=stream)).run()
+    summary = TrainingWorker(settings, stop=stop,
+                             progress=Progress("training", stream=stream)).run()
     return summary, stream.getvalue()
+
+
+def trace_episodes(store, iteration):
+    """The episode numbers of a training sim trace, in order of first appearance."""
+    lines = store.get_bytes(layout.training_simtrace_key(iteration)).decode().splitlines()
+    return list(dict.fromkeys(int(line.split(",")[0]) for line in lines[1:]))
 
 
 def normalized(keys):
@@ -84,9 +92,9 @@ def test_metrics_and_sim_traces(trained):
     for iteration in (0, 1):
         lines = store.get_bytes(layout.training_simtrace_key(iteration)).decode().splitlines()
         assert lines[0] == CSV_HEADER
-        episodes = {int(line.split(",")[0]) for line in lines[1:]}
-        assert len(episodes) == 2  # the training episodes only, not the evaluation ones
         steps += len(lines) - 1
+    # sim trace episode = metrics episode - 1; the evaluation episodes take no number
+    assert [trace_episodes(store, 0), trace_episodes(store, 1)] == [[0, 1], [2, 3]]
     assert summary.steps == steps
     assert summary.last_checkpoint == f"1_Step-{steps}.ckpt"
 
@@ -192,6 +200,7 @@ def test_resume_continues_numbering(trained, tmp_path):
     assert store.exists("training-simtrace/2-iteration.csv")
     metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
     assert [m["episode"] for m in metrics if m["phase"] == "training"] == [1, 2, 3, 4, 5, 6]
+    assert trace_episodes(store, 2) == [4, 5]
 
 
 def test_pretrained_prefix_seeds_a_new_model(trained, tmp_path):
@@ -221,3 +230,59 @@ def test_continuous_actions_with_e_greedy_exploration(tmp_path):
     assert "2 continuous action(s)" in output
     trace = settings.store.make_store().get_bytes(layout.training_simtrace_key(0)).decode()
     assert {line.split(",")[7] for line in trace.splitlines()[1:]} == {"-1"}  # continuous
+
+
+class StopAfterSave(StopRequest):
+    """Asks to stop as soon as the store holds a checkpoint pointer (after the first save)."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+
+    def __call__(self):
+        if not super().__call__() and self.store.exists(layout.POINTER_KEY):
+            self.set("test")
+        return super().__call__()
+
+
+def test_a_stop_before_the_evaluation_records_the_last_checkpoint_only(tmp_path):
+    settings = tiny_settings(tmp_path)
+    summary, output = train(settings, stop=StopAfterSave(settings.store.make_store()))
+    assert summary.stop_reason == "stopped (test)" and summary.iterations == 1
+    index = settings.store.make_store().read_checkpoints_json()
+    assert index.best is None and index.last.name == summary.last_checkpoint
+    assert summary.best_checkpoint is None
+    assert f"car package of {summary.last_checkpoint} (not evaluated)" in output
+
+
+def test_a_failed_upload_keeps_the_checkpoint_and_the_next_run_sends_it(tmp_path, monkeypatch):
+    settings = tiny_settings(tmp_path, MODEL_S3_PREFIX="outage")
+    settings = dataclasses.replace(settings, hyperparameters_file=str(tmp_path / "hp.json"))
+    (tmp_path / "hp.json").write_text(json.dumps(dict(TINY, term_cond_max_episodes=2)))
+    put_file = LocalModelStore.put_file
+
+    def outage(store, path, key):
+        if key.startswith("model/0_Step-"):
+            raise StoreError("S3 put failed: cannot reach endpoint (test)")
+        put_file(store, path, key)
+    monkeypatch.setattr(LocalModelStore, "put_file", outage)
+    unsent = tmp_path / "store" / ".unsent" / "local" / "outage"
+    with pytest.raises(UnsentCheckpointError, match=rf"kept, .* in {re.escape(str(unsent))}"):
+        train(settings)
+    monkeypatch.undo()
+    kept = sorted(str(p.relative_to(unsent)) for p in unsent.rglob("*") if p.is_file())
+    assert normalized(kept) == ["metrics/TrainingMetrics.json", "model/.coach_checkpoint",
+                                "model/0_Step-N.ckpt.data-00000-of-00001",
+                                "model/0_Step-N.ckpt.index", "model/model_0.pb",
+                                "training-simtrace/0-iteration.csv"]
+    store = settings.store.make_store()
+    assert store.latest_checkpoint() is None
+
+    summary, output = train(settings)  # uploads it, resumes from it: nothing left to play
+    name = store.latest_checkpoint()
+    assert name.startswith("0_Step-")
+    assert f"uploaded {name}, kept from an earlier failed upload" in output
+    assert f"resuming from {name}" in output and summary.episodes == 2
+    assert not unsent.exists() and store.exists(layout.training_simtrace_key(0))
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    assert [m["episode"] for m in metrics if m["phase"] == "training"] == [1, 2]

@@ -100,7 +100,7 @@ class TrainingMetrics:
 
 
 class EvaluationMetrics:
-    """evaluation-<stamp>/metrics/EvaluationMetrics-<stamp>.json: one entry per trial."""
+    """The store's metrics/EvaluationMetrics-<stamp>.json: one entry per trial."""
 
     def __init__(self, path):
         self.path = Path(path)

@@ -28,7 +28,7 @@ from markov.rules import IN_PROGRESS, LAP_COMPLETE, EpisodeRules
 IMAGE_SHAPE = (120, 160, 3)  # the backend's RGB camera frame (height, width, channels)
 OBSERVATION_TYPES = ("grayscale", "rgb")
 REVERSE_CHOICES = (False, True, "alternate")
-RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset")
+RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset", "episode")
 TIME_UP = "time_up"  # info["episode_status"] of a truncated episode (metrics' "Time Up")
 _WRAP_JUMP = 50.0  # progress points: a larger one-step change crosses the start line
 _SEED_RANGE = 2 ** 31  # backend scene seeds are drawn from [0, this)
@@ -111,7 +111,9 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     fixes the whole sequence of episodes that follows.
     `reset(options=...)` may set `start_s` (m along the driving direction),
     `lateral` (m to the left), `yaw_offset` (rad, added to the track's
-    heading) or `pose` (x, y, yaw: m, m, rad, overriding the others).
+    heading) or `pose` (x, y, yaw: m, m, rad, overriding the others), and
+    `episode` (an integer >= 0: this episode's number; the next one without
+    the option is numbered from it + 1).
     Progress is measured from where the front point starts.
 
     ## Episode Termination
@@ -202,6 +204,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         super().reset(seed=seed)
         if seed is not None:
             self._next_episode = self.episode_offset
+        if options and "episode" in options:
+            self._next_episode = _episode_number(options["episode"])
         self.episode, self._next_episode = self._next_episode, self._next_episode + 1
         self.is_reversed = self.reverse is True or (self.reverse == "alternate"
                                                     and self.episode % 2 == 1)
@@ -326,6 +330,12 @@ def _check_choices(observation_type, reverse, render_mode, max_steps, episode_of
     if (isinstance(episode_offset, bool) or not isinstance(episode_offset, int)
             or episode_offset < 0):
         raise EnvArgumentError(f"episode_offset must be an integer >= 0, got {episode_offset!r}")
+
+
+def _episode_number(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise EnvArgumentError(f"reset option 'episode' must be an integer >= 0, got {value!r}")
+    return int(value)
 
 
 def _start_schedule(round_robin_advance, start_positions):

@@ -108,8 +108,7 @@ class S3ModelStore(ModelStore):
                     raise StoreError(
                         f"S3 {what} failed: cannot reach endpoint {self.endpoint_url} for bucket "
                         f"'{self.bucket}' after {attempt} tries in {elapsed:.1f} s ({err}); check "
-                        "S3_ENDPOINT_URL, that the S3 server is up and the network; "
-                        "local files are kept") from err
+                        "S3_ENDPOINT_URL, that the S3 server is up and the network") from err
                 log.warning("S3 %s: %s; retry %d in %.2f s", what, err, attempt, pause)
                 time.sleep(pause)
                 pause = min(2 * pause, self.retry.backoff_max_s)

@@ -175,6 +175,9 @@ class EvaluationWorker:
 def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
     """Drive trial `number` from the start line, resetting after incidents.
 
+    The credited progress is the sum of the segments' progress (each from where it
+    started, 0 when it ends behind its start), so it never exceeds the road driven.
+
     Returns (TrialResult, the statuses that caused resets, (start, end) wall-clock ms),
     or None when `should_stop()` turned true. `settings` gives off_track_penalty_s,
     max_resets and seed (used for trial 1).
@@ -197,7 +200,9 @@ def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
             break
         resets.append(status)  # put back where the front point left the road, facing forward
         elapsed += settings.off_track_penalty_s
-        options = {"start_s": (front_s - front) % env.track.length}
+        if progress > 0.0:  # else it ended at or behind where it started: start there again,
+            #                 so road backed over is not credited twice
+            options = {"start_s": (front_s - front) % env.track.length}
     complete = status == LAP_COMPLETE
     result = TrialResult(trial=number, progress=100.0 if complete else trace.progress_before,
                          lap_time=elapsed if complete else None, elapsed=elapsed, status=status,

@@ -17,6 +17,7 @@ from markov.store import DEFAULT_PREFIX, make_store_from_env
 
 BACKEND_CHOICES = ("inprocess", "ros")
 CHECKPOINT_CHOICES = ("best", "last")
+UNSENT_DIR = ".unsent"  # under the local store's root: checkpoints whose upload failed
 
 
 class SettingsError(ValueError):
@@ -55,6 +56,12 @@ class StoreSettings:
         """The ModelStore for this model (or for `prefix` in the same bucket or directory)."""
         return make_store_from_env(self.environ(prefix), project_root())
 
+    def unsent_dir(self) -> Path:
+        """Where a checkpoint whose upload failed is kept until the next run sends it:
+        `<LOCAL_MODEL_STORE or models/>/.unsent/local/<prefix>` (or `.../s3/<bucket>/<prefix>`)."""
+        root = Path(self.local_root or project_root() / "models") / UNSENT_DIR
+        return (root / "s3" / self.bucket if self.bucket else root / "local") / self.prefix
+
     def describe(self) -> str:
         where = (f"s3://{self.bucket}/{self.prefix}" if self.bucket
                  else str(Path(self.local_root or project_root() / "models") / self.prefix))
@@ -80,6 +87,7 @@ class TrainingSettings:
     #                                iterations whose evaluation completes every lap (0: never)
     seed: Optional[int] = None  # TRAINING_SEED: fixes network init, sampling and start poses
     progress_bar: bool = True  # show a tqdm bar over episodes (only when stderr is a terminal)
+    preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -99,6 +107,7 @@ class EvaluationSettings:
     max_resets: int = 10  # EVALUATION_MAX_RESETS: resets after which a trial ends (0: end at
     #                       the first off-track)
     seed: Optional[int] = None  # EVALUATION_SEED: scene randomness of the simulator
+    preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
 
     def summary(self) -> list:
         return _summary(self)
@@ -108,7 +117,14 @@ def _summary(settings) -> list:
     lines = []
     for f in fields(settings):
         value = getattr(settings, f.name)
-        lines.append(f"{f.name} = {value.describe() if isinstance(value, StoreSettings) else value}")
+        if isinstance(value, StoreSettings):
+            value = value.describe()
+        if f.name != "preset_file":
+            lines.append(f"{f.name} = {value}")
+    if settings.preset_file:
+        lines.append(f"warning: MARKOV_PRESET_FILE={settings.preset_file} is ignored: this trainer "
+                     f"does not use RL Coach presets; PPO settings come from hyperparameters.json "
+                     f"(HYPERPARAMETERS_FILE)")
     return lines
 
 
@@ -217,7 +233,8 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         backend=source.choice("TRAINING_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
         stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
         seed=_seed(source, "TRAINING_SEED"),
-        progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true")
+        progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
+        preset_file=source.text("MARKOV_PRESET_FILE"))
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,
@@ -231,4 +248,4 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         backend=source.choice("EVALUATION_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
         off_track_penalty_s=source.number("OFF_TRACK_PENALTY", 5.0),
         max_resets=int(source.number("EVALUATION_MAX_RESETS", 10, kind=int)),
-        seed=_seed(source, "EVALUATION_SEED"))
+        seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"))

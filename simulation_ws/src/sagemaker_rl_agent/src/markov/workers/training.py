@@ -8,6 +8,11 @@ last), play greedy evaluation episodes, keep the best checkpoint, write metrics
 and the iteration's sim trace, prune. At the end the best checkpoint becomes the
 car package `model.tar.gz`. Run it with `python -m markov.workers.training`
 (settings from the environment) or `TrainingWorker(settings).run()`.
+
+Training episode k of the model (TrainingMetrics `episode` k, 1-based, counted
+across iterations and resumed runs) is episode k - 1 in the sim trace (0-based);
+evaluation episodes take no number. A checkpoint whose upload fails is kept in
+`StoreSettings.unsent_dir()` and uploaded at the start of the next run.
 """
 import json
 import sys
@@ -71,6 +76,10 @@ class TrainingWorker:
                            f"{user.model_metadata.n_actions} {user.model_metadata.action_space.kind}"
                            f" action(s)")
         store = settings.store.make_store()
+        sent = checkpoints.upload_unsent(store, settings.store.unsent_dir())
+        if sent is not None:
+            self.progress.line(f"uploaded {sent}, kept from an earlier failed upload, to "
+                               f"{store.describe()}")
         start = self._starting_point(store, user)
         upload_user_files(store, user)
         with tempfile.TemporaryDirectory(prefix="deepracer-training-") as workdir:
@@ -190,6 +199,7 @@ class TrainingWorker:
                 if self._over_budget():
                     break
                 result = play_episode(self.env, self.explorer, rollout=rollout,
+                                      reset_options={"episode": self.episodes},  # 0-based
                                       should_stop=self.stop, seed=seed)
                 seed = None
                 if result is None:
@@ -215,7 +225,8 @@ class TrainingWorker:
         stats = self.trainer.update(buffer)
         self.steps += len(rollout)
         name = checkpoints.save_to_store(self.store, self.workdir, self.n, self.steps, self.policy,
-                                         self.trainer.optimizer, self._iteration_files())
+                                         self.trainer.optimizer, self._iteration_files(),
+                                         self.settings.store.unsent_dir())
         (self.workdir / f"{self.n}-iteration.csv").unlink()
         evaluation, eval_progress, best = self._evaluate(name)
         self.tracker.prune(self.settings.keep_checkpoints)
@@ -241,7 +252,7 @@ class TrainingWorker:
                                      start_time_ms=result.start_ms, end_time_ms=result.end_ms,
                                      phase="evaluation")
         eval_progress = float(np.mean([r.progress for r in evaluation])) if evaluation else None
-        best = self.tracker.record(name, eval_progress if eval_progress is not None else 0.0)
+        best = self.tracker.record(name, eval_progress)  # None (skipped): the last, not the best
         self.store.put_file(self.metrics.write(), layout.TRAINING_METRICS_KEY)
         return evaluation, eval_progress, best
 
@@ -286,6 +297,10 @@ class TrainingWorker:
             key = checkpoints.export_car_package(self.store, best.name)
             self.progress.line(f"car package of {best.name} (mean evaluation progress "
                                f"{best.avg_eval_metric:.1f}%): {self.store.describe(key)}")
+        elif last is not None:  # no checkpoint evaluated yet
+            key = checkpoints.export_car_package(self.store, last.name)
+            self.progress.line(f"car package of {last.name} (not evaluated): "
+                               f"{self.store.describe(key)}")
         return TrainingSummary(
             iterations=len(reports), episodes=self.episodes, steps=self.steps,
             best_checkpoint=best.name if best else None,
