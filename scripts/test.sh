@@ -8,17 +8,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<EOF
-Usage: scripts/test.sh [--slow] [-- PYTEST_ARGS...]
-  --slow   include the tests marked slow (training, export)
+Usage: scripts/test.sh [--fast] [-- PYTEST_ARGS...]
+  --fast   skip the tests marked slow (the bundle build and run from the unpacked bundle)
   PYTEST_ARGS are passed to every pytest run (e.g. -- -x -k track)
 EOF
 }
 
-MARKER=(-m "not slow")
+MARKER=()
 PYTEST_ARGS=()
 while (( $# )); do
   case "$1" in
-    --slow) MARKER=() ;;
+    --fast) MARKER=(-m "not slow") ;;
+    --slow) MARKER=() ;;  # the default; kept for old habits
     -h|--help) usage; exit 0 ;;
     --) shift; PYTEST_ARGS=("$@"); break ;;
     *) echo "test.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
