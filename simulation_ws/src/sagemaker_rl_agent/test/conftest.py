@@ -2,10 +2,18 @@
 
 ``s3_server`` yields the endpoint URL of one moto S3 server per test session;
 ``s3_bucket`` sets test credentials in the environment and yields the name of
-a fresh, empty bucket on that server.
+a fresh, empty bucket on that server; ``auth_s3_server`` yields the endpoint of a
+separate moto server that checks access keys.
 """
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +59,30 @@ def s3_bucket(_s3_admin, s3_credentials):
     name = f"test-bucket-{uuid.uuid4().hex[:12]}"
     _s3_admin.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def auth_s3_server(s3_credentials):
+    """A moto S3 server that checks access keys; its first request (bucket creation) is free."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto = Path(sys.executable).with_name("moto_server")
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1")
+    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/data.json", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    "moto_server did not start"
+                time.sleep(0.05)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

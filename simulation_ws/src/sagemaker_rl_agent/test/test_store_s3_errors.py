@@ -1,11 +1,6 @@
 """S3 store failures: dead or hung endpoint, missing bucket, bad or no credentials."""
-import os
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -76,31 +71,6 @@ def test_missing_credentials_are_reported(s3_server, s3_bucket, monkeypatch):
     store = S3ModelStore(s3_bucket, "run", endpoint_url=s3_server)
     with pytest.raises(StoreError, match="no usable AWS credentials.*AWS_ACCESS_KEY_ID"):
         store.exists(layout.POINTER_KEY)
-
-
-@pytest.fixture
-def auth_s3_server(s3_credentials):
-    """A moto S3 server that checks access keys; its first request (bucket creation) is free."""
-    port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1")
-    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/data.json", timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, \
-                    "moto_server did not start"
-                time.sleep(0.05)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_wrong_credentials_are_reported(auth_s3_server):

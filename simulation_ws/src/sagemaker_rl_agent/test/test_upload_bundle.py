@@ -3,10 +3,8 @@ import hashlib
 import importlib.util
 import os
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -146,35 +144,10 @@ def test_unreachable_endpoint_fails_fast(s3_credentials, big_file):
     assert not ub.state_path(big_file).exists()
 
 
-@pytest.fixture
-def auth_endpoint(s3_credentials):
-    """A moto S3 server that checks access keys (its first request, creating a bucket, is free)."""
-    port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
-                            env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/data.json", timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, \
-                    "moto_server did not start"
-                time.sleep(0.05)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_wrong_credentials_are_reported(auth_endpoint, big_file):
-    client_for(auth_endpoint).create_bucket(Bucket="locked")
+def test_wrong_credentials_are_reported(auth_s3_server, big_file):
+    client_for(auth_s3_server).create_bucket(Bucket="locked")
     with pytest.raises(ub.UploadError, match="credentials were refused.*AWS_ACCESS_KEY_ID"):
-        ub.upload(big_file, ub.S3Target("locked", "output.tar", endpoint_url=auth_endpoint),
+        ub.upload(big_file, ub.S3Target("locked", "output.tar", endpoint_url=auth_s3_server),
                   SMALL_PARTS, progress=False)
     assert not ub.state_path(big_file).exists()
 
