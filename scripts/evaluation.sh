@@ -18,30 +18,9 @@ EVALUATION_VARIABLES=(
   EVALUATION_BACKEND EVALUATION_SEED MARKOV_PRESET_FILE
 )
 
-# Fill LAUNCH_ARGS from "$@": export NAME=value for each NAME:=value of a variable
-# above (EVALUATION_BACKEND:=x becomes backend:=x: the launch's backend does not
-# read it); keep every other argument. Returns 2 on an unknown upper-case NAME:=.
+# Fill LAUNCH_ARGS from "$@" (lib/common.sh: config_launch_arguments).
 launch_arguments() {
-  LAUNCH_ARGS=()
-  local arg name
-  for arg in "$@"; do
-    if [[ $arg =~ ^([A-Z][A-Z0-9_]*):=(.*)$ ]]; then
-      name=${BASH_REMATCH[1]}
-      if [[ " ${EVALUATION_VARIABLES[*]} " != *" $name "* ]]; then
-        echo "evaluation.sh: unknown configuration variable in '$arg'; accepted as" \
-             "NAME:=value: ${EVALUATION_VARIABLES[*]} (see README.md, Configuration)," \
-             "or a launch argument in lower case (e.g. world_name:=easy_track)" >&2
-        return 2
-      fi
-      if [[ $name == EVALUATION_BACKEND ]]; then
-        LAUNCH_ARGS+=("backend:=${BASH_REMATCH[2]}")
-      else
-        export "$name=${BASH_REMATCH[2]}"
-      fi
-    else
-      LAUNCH_ARGS+=("$arg")
-    fi
-  done
+  config_launch_arguments evaluation.sh EVALUATION_BACKEND "${EVALUATION_VARIABLES[*]}" "$@"
 }
 
 # Sourced (by the tests): define the functions only.

@@ -53,3 +53,32 @@ source_workspaces() {
     fi
   done
 }
+
+# config_launch_arguments SCRIPT BACKEND_VARIABLE "VARIABLE ..." ARG...
+# Fill LAUNCH_ARGS from the ARGs of a launch script: export NAME=value for each
+# NAME:=value whose NAME is one of the VARIABLEs (README.md, Configuration), except
+# BACKEND_VARIABLE:=x, which becomes backend:=x (the launch's backend arg does not read
+# it); keep every other argument. Returns 2, naming SCRIPT, on an unknown upper-case NAME:=.
+config_launch_arguments() {
+  local script=$1 backend=$2 variables=$3 arg name
+  shift 3
+  LAUNCH_ARGS=()
+  for arg in "$@"; do
+    if [[ $arg =~ ^([A-Z][A-Z0-9_]*):=(.*)$ ]]; then
+      name=${BASH_REMATCH[1]}
+      if [[ " $variables " != *" $name "* ]]; then
+        echo "$script: unknown configuration variable in '$arg'; accepted as" \
+             "NAME:=value: $variables (see README.md, Configuration)," \
+             "or a launch argument in lower case (e.g. world_name:=easy_track)" >&2
+        return 2
+      fi
+      if [[ $name == "$backend" ]]; then
+        LAUNCH_ARGS+=("backend:=${BASH_REMATCH[2]}")
+      else
+        export "$name=${BASH_REMATCH[2]}"
+      fi
+    else
+      LAUNCH_ARGS+=("$arg")
+    fi
+  done
+}
