@@ -1,7 +1,4 @@
 """navigation_node without a ROS master: an action space loaded mid-message does not change its mapping."""
-import importlib.machinery
-import importlib.util
-import sys
 import types
 from pathlib import Path
 
@@ -27,27 +24,11 @@ class Publisher:
         self.sent.append(msg)
 
 
-def _interfaces():
-    """Stand-ins for deepracer_interfaces (built only in a sourced robot_ws)."""
-    package = types.ModuleType("deepracer_interfaces")
-    package.msg = types.ModuleType("deepracer_interfaces.msg")
-    package.msg.InferResultsArray = types.SimpleNamespace
-    package.msg.ServoCtrlMsg = types.SimpleNamespace
-    package.srv = types.ModuleType("deepracer_interfaces.srv")
-    package.srv.LoadModel = object
-    package.srv.LoadModelResponse = types.SimpleNamespace
-    return {"deepracer_interfaces": package, "deepracer_interfaces.msg": package.msg,
-            "deepracer_interfaces.srv": package.srv}
-
-
 @pytest.fixture
-def node_module(monkeypatch):
-    with monkeypatch.context() as during_import:
-        for name, module in _interfaces().items():
-            during_import.setitem(sys.modules, name, module)
-        loader = importlib.machinery.SourceFileLoader("navigation_node_under_test", str(NODE_PATH))
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-        loader.exec_module(module)
+def node_module(monkeypatch, load_node_script):
+    module = load_node_script(NODE_PATH, "navigation_node_under_test", msg={"InferResultsArray": types.SimpleNamespace,
+                                                                      "ServoCtrlMsg": types.SimpleNamespace},
+                              srv={"LoadModel": object, "LoadModelResponse": types.SimpleNamespace})
     monkeypatch.setattr(rospy, "Publisher", Publisher)
     monkeypatch.setattr(module, "read_metadata", lambda model_path, metadata_path: (
         types.SimpleNamespace(path=model_path, action_space=SPACES[model_path])))

@@ -1,7 +1,4 @@
 """inference_node without a ROS master: a model loaded mid-frame does not relabel the frame's output."""
-import importlib.machinery
-import importlib.util
-import sys
 import types
 from pathlib import Path
 
@@ -33,27 +30,10 @@ class InferResultsArray:
         self.header = types.SimpleNamespace(stamp=None)
 
 
-def _interfaces():
-    """Stand-ins for deepracer_interfaces (built only in a sourced robot_ws)."""
-    package = types.ModuleType("deepracer_interfaces")
-    package.msg = types.ModuleType("deepracer_interfaces.msg")
-    package.msg.InferResults = types.SimpleNamespace
-    package.msg.InferResultsArray = InferResultsArray
-    package.srv = types.ModuleType("deepracer_interfaces.srv")
-    package.srv.LoadModel = object
-    package.srv.LoadModelResponse = types.SimpleNamespace
-    return {"deepracer_interfaces": package, "deepracer_interfaces.msg": package.msg,
-            "deepracer_interfaces.srv": package.srv}
-
-
 @pytest.fixture
-def node_module(monkeypatch):
-    with monkeypatch.context() as during_import:
-        for name, module in _interfaces().items():
-            during_import.setitem(sys.modules, name, module)
-        loader = importlib.machinery.SourceFileLoader("inference_node_under_test", str(NODE_PATH))
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-        loader.exec_module(module)
+def node_module(monkeypatch, load_node_script):
+    module = load_node_script(NODE_PATH, "inference_node_under_test", msg={"InferResults": types.SimpleNamespace, "InferResultsArray": InferResultsArray},
+                              srv={"LoadModel": object, "LoadModelResponse": types.SimpleNamespace})
     monkeypatch.setattr(rospy, "Publisher", Publisher)
     return module
 
