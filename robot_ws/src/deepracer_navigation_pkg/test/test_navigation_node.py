@@ -26,9 +26,9 @@ class Publisher:
 
 @pytest.fixture
 def node_module(monkeypatch, load_node_script):
-    module = load_node_script(NODE_PATH, "navigation_node_under_test", msg={"InferResultsArray": types.SimpleNamespace,
-                                                                      "ServoCtrlMsg": types.SimpleNamespace},
-                              srv={"LoadModel": object, "LoadModelResponse": types.SimpleNamespace})
+    stand_ins = {"msg": {"InferResultsArray": types.SimpleNamespace, "ServoCtrlMsg": types.SimpleNamespace},
+                 "srv": {"LoadModel": object, "LoadModelResponse": types.SimpleNamespace}}
+    module = load_node_script(NODE_PATH, "navigation_node_under_test", **stand_ins)
     monkeypatch.setattr(rospy, "Publisher", Publisher)
     monkeypatch.setattr(module, "read_metadata", lambda model_path, metadata_path: (
         types.SimpleNamespace(path=model_path, action_space=SPACES[model_path])))

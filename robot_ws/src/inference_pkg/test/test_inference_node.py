@@ -32,8 +32,9 @@ class InferResultsArray:
 
 @pytest.fixture
 def node_module(monkeypatch, load_node_script):
-    module = load_node_script(NODE_PATH, "inference_node_under_test", msg={"InferResults": types.SimpleNamespace, "InferResultsArray": InferResultsArray},
-                              srv={"LoadModel": object, "LoadModelResponse": types.SimpleNamespace})
+    stand_ins = {"msg": {"InferResults": types.SimpleNamespace, "InferResultsArray": InferResultsArray},
+                 "srv": {"LoadModel": object, "LoadModelResponse": types.SimpleNamespace}}
+    module = load_node_script(NODE_PATH, "inference_node_under_test", **stand_ins)
     monkeypatch.setattr(rospy, "Publisher", Publisher)
     return module
 
