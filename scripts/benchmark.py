@@ -162,6 +162,7 @@ def sim_inprocess_steps_per_s(args):
 #   - suite "sim": the ROS lockstep benchmark (@benchmark("sim", "sim_ros_lockstep_steps_per_s"));
 #   - new suites "env", "train", "car": declare with suite(name, help, add_options) first.
 # Import heavy libraries inside the benchmark function, not at module level.
+# New suites may also live in their own file under scripts/benchmarks/ (see load_suite_modules).
 
 
 @benchmark("sim", "sim_ros_lockstep_steps_per_s")
@@ -515,7 +516,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def load_suite_modules(folder=Path(__file__).resolve().parent / "benchmarks"):
+    """Run every `scripts/benchmarks/*.py`: each registers its suites and benchmarks.
+
+    Such a file is run with `bench` (this module) in its globals and calls
+    `bench.suite(...)` and `@bench.benchmark(...)` as the suites below do; it may
+    also add benchmarks to a suite declared here (e.g. "sim"). Heavy imports go
+    inside the benchmark functions.
+    """
+    import runpy
+    import types
+
+    this = types.SimpleNamespace(**globals())
+    for path in sorted(folder.glob("*.py")):
+        if not path.name.startswith("_"):
+            runpy.run_path(str(path), init_globals={"bench": this}, run_name=f"benchmarks.{path.stem}")
+
+
 def main(argv=None) -> int:
+    load_suite_modules()
     args = parse_args(argv)
     add_library_paths()
     chosen = SUITES[args.suite].benchmarks
