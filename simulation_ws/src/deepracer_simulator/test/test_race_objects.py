@@ -197,3 +197,34 @@ def test_objects_are_drawn_over_the_image_only_where_seen(car):
     assert 0 < seen.sum() < seen.size / 2
     assert np.isfinite(depth[seen]).all() and np.isinf(depth[~seen]).all()
     assert depth[seen].min() == pytest.approx(1.2 - 0.2 - car.camera.x, rel=0.1)
+
+
+# ----------------------------------------------------------------------------- RaceSimulator
+
+def test_race_simulator_crashes_into_a_fixed_obstacle_and_sees_it(car, reinvent):
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.race import RaceSimulator
+
+    cfg = RaceConfig(race_type="OBJECT_AVOIDANCE", number_of_obstacles=1,
+                     min_distance_between_obstacles=3.0)
+    race = RaceSimulator(Simulator(reinvent, car, seed=0), cfg, ("STEREO_CAMERAS", "SECTOR_LIDAR"))
+    rng = np.random.default_rng(0)
+    race.reset(*reinvent.pose_at(0.0), rng)
+    box = race.objects.objects[0]
+    p = reinvent.project(box.x, box.y)
+    # Start 1.2 m before the box, in its lane, and drive straight at it.
+    x, y, yaw = reinvent.pose_at(p.s - 1.2, reinvent.project(box.x, box.y).distance_from_center
+                                 * (1 if p.is_left_of_center else -1))
+    race.reset(x, y, yaw, rng)
+    obs = race.observation()
+    assert obs["STEREO_CAMERAS"].shape == (120, 160, 2)
+    left, right = obs["STEREO_CAMERAS"][..., 0], obs["STEREO_CAMERAS"][..., 1]
+    assert (left != right).any()
+    assert obs["SECTOR_LIDAR"].shape == (8,)
+    race.sim.set_drive(0.0, 1.0)
+    for step in range(60):
+        race.step_frame()
+        if race.crashed:
+            break
+    assert race.crashed and race.crashed_object == 0
+    assert 0.5 < step / 15.0 < 2.0  # about 1 m at up to 1 m/s

@@ -45,7 +45,7 @@ class ObjectRenderer:
             d[..., 1] = -u[None, :]
             d[..., 2] = -(f * math.sin(p) + v * math.cos(p))[:, None]
             d /= np.linalg.norm(d, axis=2, keepdims=True)
-            self._rays[key] = (f, d)
+            self._rays[key] = (f, d.astype(np.float32))
         return self._rays[key]
 
     def project(self, points_base, width, height):
@@ -94,9 +94,10 @@ class ObjectRenderer:
             cb, sb = math.cos(byaw), math.sin(byaw)
             ox, oy = cam.x - bx, cam.y - by
             lox, loy = cb * ox + sb * oy, -sb * ox + cb * oy
+            cb, sb = np.float32(cb), np.float32(sb)
             ldx = cb * d[..., 0] + sb * d[..., 1]
             ldy = -sb * d[..., 0] + cb * d[..., 1]
-            t, face = _box_hits(lox, loy, cam.z, ldx, ldy, d[..., 2], hl, hw, obj.height)
+            t, slabs = _box_hits(lox, loy, cam.z, ldx, ldy, d[..., 2], hl, hw, obj.height)
             t[t > cam.far] = np.inf
             sub = zbuf[r0:r1, c0:c1]
             nearer = t < sub
@@ -104,7 +105,8 @@ class ObjectRenderer:
                 continue
             sub[nearer] = t[nearer]
             colour = np.asarray(COLOURS.get(obj.kind, COLOURS["obstacle"]), dtype=np.float64)
-            shades = np.array([SHADE["x"], SHADE["y"], SHADE["top"]])[face[nearer]]
+            face = np.argmax(np.stack([np.nan_to_num(a[nearer], nan=-np.inf) for a in slabs]), axis=0)
+            shades = np.array([SHADE["x"], SHADE["y"], SHADE["top"]])[face]
             rgb = np.clip(np.outer(shades, colour), 0, 255)
             target = image[r0:r1, c0:c1]
             if image.ndim == 3:
@@ -136,19 +138,16 @@ def _corners3d(bx, by, byaw, hl, hw, h) -> np.ndarray:
 
 
 def _box_hits(ox, oy, oz, dx, dy, dz, hx, hy, h):
-    """Entry distance and face axis (0 x-ends, 1 y-sides, 2 top) of rays into a box."""
-    bounds = ((ox, dx, -hx, hx), (oy, dy, -hy, hy), (oz, dz, 0.0, h))
-    near, far, axes = [], [], []
+    """Entry distance of rays (o + t d) into the box |x| <= hx, |y| <= hy, 0 <= z <= h
+    (inf where missed) and, per ray, the three slab entry distances (for the face)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        for o, d, lo, hi in bounds:
-            t1, t2 = (lo - o) / d, (hi - o) / d
-            inside = lo <= o <= hi
-            t1 = np.where(d == 0, -np.inf if inside else np.inf, t1)
-            t2 = np.where(d == 0, np.inf if inside else -np.inf, t2)
-            near.append(np.minimum(t1, t2))
-            far.append(np.maximum(t1, t2))
-    near, far = np.stack(near), np.stack(far)
-    t_near, t_far = near.max(axis=0), far.min(axis=0)
-    face = near.argmax(axis=0)
-    hit = (t_far >= t_near) & (t_near > 0)
-    return np.where(hit, t_near, np.inf), face
+        near, far = [], []
+        for o, d, lo, hi in ((ox, dx, -hx, hx), (oy, dy, -hy, hy), (oz, dz, 0.0, h)):
+            inv = 1.0 / d
+            t1, t2 = np.float32(lo - o) * inv, np.float32(hi - o) * inv
+            near.append(np.fmin(t1, t2))  # fmin/fmax: a ray parallel to a slab gives nan
+            far.append(np.fmax(t1, t2))  # from inside it (ignored), +-inf from outside
+    t_near = np.fmax(np.fmax(near[0], near[1]), near[2])
+    t_far = np.fmin(np.fmin(far[0], far[1]), far[2])
+    t_near[(t_far < t_near) | ~(t_near > 0)] = np.inf
+    return t_near, near
