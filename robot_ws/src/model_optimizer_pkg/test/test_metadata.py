@@ -46,7 +46,10 @@ def test_out_of_limit_continuous_ranges_stay_raw(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"lidar": 1}, "unknown key 'lidar'"),
-    ({"sensor": ["STEREO_CAMERAS"]}, "sensor: 'STEREO_CAMERAS' is not supported"),
+    ({"sensor": ["THERMAL_CAMERA"]}, "sensor: 'THERMAL_CAMERA' is not a known sensor"),
+    ({"sensor": ["LIDAR"]}, "sensor: exactly one camera sensor"),
+    ({"sensor": ["STEREO_CAMERAS", "FRONT_FACING_CAMERA"]}, "sensor: exactly one camera sensor"),
+    ({"sensor": ["STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR"]}, "sensor: at most one LIDAR"),
     ({"action_space_type": "continuous"}, "action_space_type is 'continuous'"),
     ({"action_space": []}, "action_space: expected a non-empty list"),
     ({"action_space": [{"steering_angle": 0}]}, "action_space[0].speed: missing"),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from model_optimizer.archive import METADATA_NAME, ModelError, extract_graph, metadata_text
 from model_optimizer.metadata import FRONT_FACING_CAMERA, load_model_metadata
+from model_optimizer.sensors import input_name, model_inputs, sensors_of_inputs
 
 INPUT_NAME = "main_level/agent/main/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
 OUTPUT_NAME = "main_level/agent/main/online/network_1/ppo_head_0/policy"
@@ -25,8 +26,12 @@ def _check_precision(precision) -> str:
     return precision
 
 
-def check_graph(pb_path) -> None:
-    """Raise ModelError naming the file unless it is a frozen graph with the contract's nodes."""
+def check_graph(pb_path, sensors=(FRONT_FACING_CAMERA,), metadata_source=None) -> None:
+    """Raise ModelError naming the file unless it is a frozen graph with the contract's nodes.
+
+    `sensors` (model_metadata.json's list, read from `metadata_source`) must be
+    exactly the sensors whose DeepRacer input nodes the graph has.
+    """
     from openvino.frontend import FrontEndManager
 
     frontend = FrontEndManager().load_by_framework("tf")
@@ -35,10 +40,21 @@ def check_graph(pb_path) -> None:
     except Exception as error:  # OpenVINO raises GeneralFailure, a bare Exception subclass
         raise ModelError(f"{pb_path}: not a TensorFlow frozen graph "
                          f"({str(error).strip().splitlines()[-1]})") from None
-    for kind, name in (("input", INPUT_NAME), ("output", OUTPUT_NAME)):
+    _check_sensor_inputs(graph, pb_path, sensors, metadata_source)
+    for kind, name in [("input", input_name(s)) for s in sensors] + [("output", OUTPUT_NAME)]:
         if graph.get_place_by_tensor_name(name) is None:
             raise ModelError(f"{pb_path}: the graph has no {kind} node {name} "
-                             f"(is it a DeepRacer {FRONT_FACING_CAMERA} model?)")
+                             f"(is it a DeepRacer {'+'.join(sensors)} model?)")
+
+
+def _check_sensor_inputs(graph, pb_path, sensors, metadata_source) -> None:
+    names = [n for place in graph.get_inputs() for n in place.get_names()]
+    found = sensors_of_inputs(names)
+    if found and sorted(found) != sorted(sensors):  # none found: the node check names it
+        where = metadata_source or "model_metadata.json"
+        raise ModelError(f"{pb_path}: the network's inputs are for sensors {found} but "
+                         f"{where} lists sensor {list(sensors)}; the model and its metadata "
+                         f"do not match")
 
 
 def _has_name(port, name) -> bool:
@@ -46,10 +62,12 @@ def _has_name(port, name) -> bool:
     return name in names or f"{name}:0" in names
 
 
-def _to_openvino(pb_path):
+def _to_openvino(pb_path, sensors=(FRONT_FACING_CAMERA,)):
     """The OpenVINO model of the graph, cut to the policy output."""
     import openvino as ov
 
+    if tuple(sensors) != (FRONT_FACING_CAMERA,):
+        return _to_openvino_multi(pb_path, sensors)
     try:
         model = ov.convert_model(str(pb_path), input=INPUT_SHAPE)
     except Exception as error:  # ovc raises plain Exception with the reason on the last line
@@ -62,6 +80,24 @@ def _to_openvino(pb_path):
     if not policy:
         raise ModelError(f"{pb_path}: {OUTPUT_NAME} is not an output of the graph (other nodes "
                          f"consume it); freeze the graph with it as the output")
+    if len(model.outputs) > 1:
+        model = ov.Model([policy[0]], model.get_parameters(), model.get_friendly_name())
+    return model
+
+
+def _to_openvino_multi(pb_path, sensors):
+    """`_to_openvino` for a model with one input per sensor (stereo, LIDAR)."""
+    import openvino as ov
+
+    inputs = model_inputs(sensors)
+    try:
+        model = ov.convert_model(str(pb_path), input=[(f"{name}:0", shape) for name, shape in inputs])
+    except Exception as error:
+        raise ModelError(f"{pb_path}: OpenVINO cannot convert it with inputs {inputs} "
+                         f"({str(error).strip().splitlines()[-1]})") from None
+    policy = [port for port in model.outputs if _has_name(port, OUTPUT_NAME)]
+    if not policy:
+        raise ModelError(f"{pb_path}: {OUTPUT_NAME} is not an output of the graph")
     if len(model.outputs) > 1:
         model = ov.Model([policy[0]], model.get_parameters(), model.get_friendly_name())
     return model
@@ -90,8 +126,8 @@ def convert(model_path, out_dir, precision="FP32", metadata_path=None):
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
         pb_path = extract_graph(model_path, scratch)
         shown = model_path if pb_path.parent == Path(scratch) else pb_path
-        check_graph(pb_path)
-        model = _to_openvino(pb_path)
+        check_graph(pb_path, metadata.sensor, source)
+        model = _to_openvino(pb_path, metadata.sensor)
         size, expected = _output_size(model, shown), metadata.action_space.n_outputs
         if size != expected:
             what = (f"the continuous action space of {source} needs 2 (steering, speed)"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Tuple
 
+from model_optimizer.sensors import sensor_problem
+
 FRONT_FACING_CAMERA = "FRONT_FACING_CAMERA"
 STEERING_LIMIT_DEG = 30.0  # |steering| is clipped to this in training, degrees
 SPEED_LIMITS_MPS = (0.1, 4.0)  # speeds are clipped to this range in training, m/s
@@ -57,7 +59,7 @@ class ModelMetadata:
     """What the car needs from model_metadata.json."""
 
     action_space: ActionSpace  # the policy's actions
-    sensor: Tuple[str, ...]  # observation sources; only FRONT_FACING_CAMERA on the car
+    sensor: Tuple[str, ...]  # observation sources: one camera sensor, at most one LIDAR (sensors.py)
     path: str  # where it was read from (for error messages)
 
 
@@ -148,8 +150,7 @@ def _sensor(data, source) -> Tuple[str, ...]:
     if not isinstance(sensors, list) or not sensors:
         raise MetadataError(f"{source}: sensor: expected a list such as [\"{FRONT_FACING_CAMERA}\"], "
                             f"got {sensors!r}")
-    for name in sensors:
-        if name != FRONT_FACING_CAMERA:
-            raise MetadataError(f"{source}: sensor: {name!r} is not supported on this car; "
-                                f"only {FRONT_FACING_CAMERA} is")
+    problem = sensor_problem(sensors)
+    if problem:
+        raise MetadataError(f"{source}: sensor: {problem}")
     return tuple(sensors)
