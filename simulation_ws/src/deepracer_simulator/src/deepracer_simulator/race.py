@@ -30,6 +30,7 @@ class RaceSimulator:
         camera = sim.car.camera
         cams = stereo_cameras(camera, STEREO_BASELINE) if "STEREO_CAMERAS" in self.sensors else (camera,)
         self._views = [(GroundCamera(sim.raster, c), ObjectRenderer(c)) for c in cams]
+        self._main_renderer = ObjectRenderer(camera)
         self.crashed_object = None
 
     def reset(self, x, y, yaw, rng, *, seed=None):
@@ -41,10 +42,21 @@ class RaceSimulator:
     def step_frame(self):
         """One camera period: the car, then the bot cars; records a crash. Returns the SimState."""
         state = self.sim.step_frame()
-        self.objects.step(self.sim.frame_period)
-        self.crashed_object = crashed_into(state.x, state.y, state.yaw, self.sim.car.geometry,
-                                           self.objects.objects)
+        self.advance_objects()
         return state
+
+    def advance_objects(self) -> bool:
+        """Move the bot cars one camera period and check the car (already stepped) for a crash."""
+        self.objects.step(self.sim.frame_period)
+        s = self.sim.state
+        self.crashed_object = crashed_into(s.x, s.y, s.yaw, self.sim.car.geometry,
+                                           self.objects.objects)
+        return self.crashed_object is not None
+
+    def draw_objects(self, image):
+        """Draw the objects over an image of the main camera (RGB or grey), in place."""
+        s = self.sim.state
+        return self._main_renderer.draw(image, s.x, s.y, s.yaw, self.objects.objects)
 
     @property
     def crashed(self) -> bool:
@@ -73,14 +85,17 @@ class RaceSimulator:
         """One entry per sensor, as the network's inputs take them."""
         obs = {}
         for name in self.sensors:
-            if name in CAMERA_SENSORS:
-                views = self.camera_views(width, height)
-                obs[name] = views if name == "STEREO_CAMERAS" else views[..., 0]
-            elif name == "LIDAR":
-                obs[name] = lidar.lidar_observation(self.lidar_scan())
-            elif name == "SECTOR_LIDAR":
-                obs[name] = lidar.sector_lidar(self.lidar_scan())
-            else:
-                raise ValueError(f"unknown sensor {name!r}; known: "
-                                 f"{', '.join(CAMERA_SENSORS + LIDAR_SENSORS)}")
+            obs.update(self.observation_for(name, width, height))
         return obs
+
+    def observation_for(self, name, width=160, height=120) -> dict:
+        """{name: value} for one sensor: camera views uint8 (H, W, n), LIDAR float32."""
+        if name in CAMERA_SENSORS:
+            views = self.camera_views(width, height)
+            return {name: views if name == "STEREO_CAMERAS" else views[..., :1]}
+        if name == "LIDAR":
+            return {name: lidar.lidar_observation(self.lidar_scan())}
+        if name == "SECTOR_LIDAR":
+            return {name: lidar.sector_lidar(self.lidar_scan())}
+        raise ValueError(f"unknown sensor {name!r}; known: "
+                         f"{', '.join(CAMERA_SENSORS + LIDAR_SENSORS)}")

@@ -159,7 +159,7 @@ class ModelMetadata:
     """model_metadata.json: the action space, sensor and network of a model."""
 
     action_space: ActionSpace  # actions the policy chooses from
-    sensor: Tuple[str, ...] = (FRONT_FACING_CAMERA,)  # observation sources (camera only here)
+    sensor: Tuple[str, ...] = (FRONT_FACING_CAMERA,)  # observation sources (markov.sensors)
     neural_network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"  # network body name
     training_algorithm: str = "clipped_ppo"  # RL algorithm
     version: str = "5"  # model_metadata format version
@@ -273,9 +273,11 @@ def _sensors(data: Mapping, source: str) -> Tuple[str, ...]:
                           f"[\"{FRONT_FACING_CAMERA}\"], got {sensors!r}")
     for name in sensors:
         _string(name, source, "sensor", KNOWN_SENSORS)
-        if name != FRONT_FACING_CAMERA:
-            raise ConfigError(f"{source}: sensor: {name} is not supported here; "
-                              f"only {FRONT_FACING_CAMERA} is")
+    from markov.sensors import sensor_problem  # numpy only
+
+    problem = sensor_problem(sensors)
+    if problem:
+        raise ConfigError(f"{source}: sensor: {problem}")
     return tuple(sensors)
 
 

@@ -21,6 +21,7 @@ from deepracer_simulation.track import Track
 from markov.backends import make_backend
 from markov.config import ModelMetadata, load_model_metadata
 from markov.envs.defaults import MODEL_METADATA, REWARD_FUNCTION, shipped_config
+from markov.envs.race import make_race, with_sample_objects
 from markov.reward import SafeReward, check_reward_function, load_checked_reward
 from markov.reward_params import build_reward_params, front_point, sample_reward_params
 from markov.rules import IN_PROGRESS, LAP_COMPLETE, EpisodeRules
@@ -98,7 +99,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     rear axle), heading in degrees, progress 0-100 % of the lap from the
     episode's start, speed and steering_angle the commanded action,
     is_reversed the driving-direction flag, is_offtrack when no wheel is on
-    the road, is_crashed always False. A reward that raises or is not a finite
+    the road, is_crashed when the car touches an object (race types). A reward
+    that raises or is not a finite
     number raises `RewardFunctionError` naming the file and the line.
 
     ## Starting State
@@ -146,6 +148,16 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     - `render_mode`: None or "rgb_array" (the RGB camera frame).
     - `sim_trace`: a SimTraceWriter logging one line per step, or None.
     - `episode_offset`: number of the first episode (sim traces, start schedule).
+    - Race types (docs/race_types.md; "inprocess" backend): `race_type`
+      ("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_HEAD_RACING"),
+      `number_of_obstacles`, `randomize_obstacle_locations`, `number_of_bot_cars`,
+      `bot_car_speed` (m/s), `is_lane_change`; `race_options`: the other
+      `deepracer_simulator.objects.RaceConfig` fields (obstacle_type, lane-change
+      times, ...). Objects are drawn in the camera, touching one ends the episode
+      `crashed` (`is_crashed`), and the object keys of `reward_params` describe them.
+      The metadata's `sensor` list picks the observation: one camera sensor alone
+      is a Box (STEREO_CAMERAS: (120, 160, 2)), with a LIDAR a Dict per sensor
+      (`markov.sensors`).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
@@ -154,7 +166,9 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
                  backend="inprocess", backend_options=None, car=None, round_robin_advance=0.05,
                  start_positions=None, reverse=False, domain_randomization=False,
                  observation_type="grayscale", max_steps=10_000, render_mode=None,
-                 sim_trace=None, episode_offset=0):
+                 sim_trace=None, episode_offset=0, race_type="TIME_TRIAL", number_of_obstacles=0,
+                 randomize_obstacle_locations=False, number_of_bot_cars=0, bot_car_speed=0.2,
+                 is_lane_change=False, race_options=None):
         _check_choices(observation_type, reverse, render_mode, max_steps, episode_offset)
         self.world_name = Path(str(world_name)).stem
         route = load_route(world_name)
@@ -165,7 +179,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         self.render_mode = render_mode
         self.max_steps, self.episode_offset = int(max_steps), int(episode_offset)
         self._starts = _start_schedule(round_robin_advance, start_positions)
-        self.reward_function = _checked_reward(reward_function, self.tracks.values())
+        self.reward_function = _checked_reward(reward_function, self.tracks.values(),
+                                               race_type != "TIME_TRIAL")
         self.model_metadata = _metadata(model_metadata)
         self.car = car if car is not None else load_car_model()
         self._front = self.car.geometry.front_point_offset
@@ -177,6 +192,12 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         self._owns_backend = isinstance(backend, str)
         self.backend = self._make_backend(backend, backend_options, domain_randomization)
         self._scene_seeds = bool(domain_randomization)
+        self._race = make_race(self.backend, self.tracks[False], self.car, self.model_metadata.sensor,
+                               observation_type, race_type, number_of_obstacles,
+                               randomize_obstacle_locations, number_of_bot_cars, bot_car_speed,
+                               is_lane_change, race_options)
+        if self._race is not None and self._race.observation_space is not None:
+            self.observation_space = self._race.observation_space
         self.rules = EpisodeRules()
         self.episode, self.steps = self.episode_offset - 1, 0
         self._next_episode = self.episode_offset
@@ -214,6 +235,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         seed = int(self.np_random.integers(_SEED_RANGE)) if self._scene_seeds else None
         frame = self.backend.reset(x, y, yaw, seed=seed)
         _check_frame(frame, self.backend)
+        if self._race is not None:
+            self._race.reset(self.np_random)
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
         projection = track.project(fx, fy)
         self._lap.reset(track, projection.s)
@@ -251,15 +274,16 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
                                               "call reset() before the first step()")
         steer_deg, steer_rad, speed, index = self._drive(action)
         frame = self.backend.step(steer_rad, speed)
+        crashed = self._race is not None and self._race.after_step()
         self.steps = steps = self.steps + 1
         track = self.track
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
         projection = track.project(fx, fy, self._segment)
         self._segment = projection.segment
         progress = self._lap.update(projection.s)
-        status = self.rules.update(progress, frame.x, frame.y, frame.wheels_on_track)
+        status = self.rules.update(progress, frame.x, frame.y, frame.wheels_on_track, crashed)
         shown = 0.0 if progress < 0.0 else 100.0 if progress > 100.0 else progress
-        params = self._params(frame, fx, fy, projection, shown, speed, steer_deg)
+        params = self._params(frame, fx, fy, projection, shown, speed, steer_deg, crashed)
         reward = self.reward_function(params)
         terminated = status != IN_PROGRESS
         truncated = not terminated and steps >= self.max_steps
@@ -287,16 +311,21 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         steer_deg, speed = self.model_metadata.action_to_drive(action)
         return steer_deg, math.radians(steer_deg), speed, -1
 
-    def _params(self, frame, fx, fy, projection, progress, speed, steer_deg):
+    def _params(self, frame, fx, fy, projection, progress, speed, steer_deg, crashed=False):
         wheels = frame.wheels_on_track
         track = self.track
-        return build_reward_params(
+        params = build_reward_params(
             fx, fy, frame.yaw, projection, progress=progress, steps=self.steps, speed=speed,
             steering_angle=steer_deg, all_wheels_on_track=all(wheels), is_offtrack=not any(wheels),
-            is_crashed=False, is_reversed=self.is_reversed, track_length=track.length,
+            is_crashed=bool(crashed), is_reversed=self.is_reversed, track_length=track.length,
             waypoints=track.waypoints.copy())
+        if self._race is not None:
+            params.update(self._race.reward_params(projection.s, frame, track))
+        return params
 
     def _observation(self, image):
+        if self._race is not None:
+            return self._race.observation(image)
         if self.observation_type == "grayscale":
             return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
         return image.copy()
@@ -306,6 +335,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         """The last RGB camera frame (120, 160, 3) uint8 in "rgb_array" mode, else None."""
         if self.render_mode != "rgb_array" or self._image is None:
             return None
+        if self._race is not None:
+            return self._race.render_image(self._image)
         return self._image.copy()
 
     def close(self):
@@ -353,9 +384,11 @@ def _start_schedule(round_robin_advance, start_positions):
     return lambda episode: (episode * advance) % 1.0
 
 
-def _checked_reward(reward_function, tracks) -> SafeReward:
+def _checked_reward(reward_function, tracks, with_objects=False) -> SafeReward:
     """The reward function, called on sample params of every track direction used."""
     samples = [p for track in tracks for p in sample_reward_params(track.waypoints, track.width)]
+    if with_objects:
+        samples = with_sample_objects(samples)
     if callable(reward_function):
         check_reward_function(reward_function, samples)
         return SafeReward(reward_function)

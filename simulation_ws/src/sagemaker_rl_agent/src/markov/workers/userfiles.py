@@ -42,6 +42,10 @@ def check_user_files(settings) -> UserFiles:
     check_reward_function(reward, sample_reward_params(track.waypoints, track.width),
                           settings.reward_file)
     metadata = load_model_metadata(settings.model_metadata_file)
+    if tuple(metadata.sensor) != ("FRONT_FACING_CAMERA",):
+        raise UserFilesError(f"{settings.model_metadata_file}: sensor: the PPO networks here take "
+                             f"FRONT_FACING_CAMERA only so far, got {list(metadata.sensor)} "
+                             f"(the env and the car accept them: docs/race_types.md)")
     hyperparameters = load_hyperparameters(settings.hyperparameters_file)
     if hyperparameters.stack_size != 1:
         raise UserFilesError(f"{settings.hyperparameters_file}: stack_size: only 1 (one camera "
