@@ -298,6 +298,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         info = {"reward_params": params, "episode_status": TIME_UP if truncated else status,
                 "progress": shown, "steps": steps, "episode": self.episode,
                 "elapsed_time": elapsed, "lap_time": elapsed if status == LAP_COMPLETE else None}
+        if self._race is not None:
+            info["overtakes"] = self._race.overtakes.overtakes  # bot cars passed this episode
         return self._observation(frame.image), reward, terminated, truncated, info
 
     def _drive(self, action):

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from markov.object_params import object_reward_params
+from markov.race_metrics import OvertakeCounter
 from markov.sensors import FRONT_FACING_CAMERA, observation_space
 
 
@@ -59,11 +60,13 @@ class EnvRace:
         self.camera = car.camera
         self.observation_space = (observation_space(sensors) if observation_type == "grayscale"
                                   else None)
+        self.overtakes = OvertakeCounter(simulator.track.length)
 
     def reset(self, rng) -> None:
         """Place the objects for a new episode (the backend has reset the car)."""
         self.race.objects.reset(rng)
         self.race.crashed_object = None
+        self.overtakes = OvertakeCounter(self.overtakes.length)
 
     def after_step(self) -> bool:
         """Bot cars move one frame; True when the car now touches an object."""
@@ -91,8 +94,14 @@ class EnvRace:
         return self.race.draw_objects(frame_image.copy())
 
     def reward_params(self, front_s, frame, track) -> dict:
-        return object_reward_params(front_s, frame.x, frame.y, frame.yaw, track, self.objects,
-                                    self.camera)
+        """The object keys of params; also counts overtakes of bot cars this episode."""
+        objects = self.objects
+        params = object_reward_params(front_s, frame.x, frame.y, frame.yaw, track, objects,
+                                      self.camera)
+        bots = [d for d, o in zip(params["objects_distance"], objects) if o.kind == "bot_car"]
+        if bots:
+            self.overtakes.update(front_s, bots)
+        return params
 
 
 def with_sample_objects(samples):

@@ -21,7 +21,7 @@ from deepracer_simulation.routes import load_route
 from deepracer_simulation.track import Track
 from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
-from markov.rules import IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
+from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
@@ -43,6 +43,8 @@ class TrialResult:
     status: str  # lap_complete, or the incident / time_up that ended the trial
     off_track_count: int  # times the car left the track (each a reset, or the end)
     resets: int  # times the car was put back on the track
+    overtakes: int = 0  # bot cars passed (HEAD_TO_HEAD_RACING)
+    crash_count: int = 0  # crashes into objects (each a reset with PENALTY_SECONDS, or the end)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ class EvaluationWorker:
                                     reward_function=self._reward_file(store, workdir),
                                     model_metadata=metadata, backend=settings.backend,
                                     sim_trace=trace, start_positions=[0.0],
-                                    max_steps=episode_step_limit(length, metadata.action_space))
+                                    max_steps=episode_step_limit(length, metadata.action_space),
+                                    **settings.race.env_kwargs())
         trials, choose = [], greedy(policy)
         try:
             for number in range(1, settings.number_of_trials + 1):
@@ -160,8 +163,10 @@ class EvaluationWorker:
         result, resets, (start_ms, end_ms) = trial
         for status in resets:
             metrics.count_reset(status)
-        metrics.add_trial(progress=result.progress, status=result.status, start_time_ms=start_ms,
-                          end_time_ms=end_ms)
+        entry = metrics.add_trial(progress=result.progress, status=result.status,
+                                  start_time_ms=start_ms, end_time_ms=end_ms)
+        if self.settings.race.race_type == "HEAD_TO_HEAD_RACING":
+            entry["overtake_count"] = result.overtakes  # written with the entry
 
     def _print_summary(self, trials, store, metrics_key, simtrace_key):
         results = [t for t, _, _ in trials]
@@ -170,6 +175,9 @@ class EvaluationWorker:
         self.progress.line(f"{laps}/{len(results)} laps complete, mean completion {mean:.1f}%")
         self.progress.line(f"metrics: {store.describe(metrics_key)}")
         self.progress.line(f"sim trace: {store.describe(simtrace_key)}")
+
+
+CRASH_RESET_BEHIND = 1.0  # m: after a crash the car restarts this far behind (DeepRacer's)
 
 
 def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
@@ -183,6 +191,10 @@ def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
     max_resets and seed (used for trial 1).
     """
     front = env.car.geometry.front_point_offset
+    race = getattr(settings, "race", None)
+    racing = race is not None and race.race_type != "TIME_TRIAL"
+    reset_statuses = (OFF_TRACK, IMMOBILIZED, REVERSED) + ((CRASHED,) if racing else ())
+    overtakes, crashes = 0, 0
     trace.episode, trace.steps_before, trace.progress_before = number - 1, 0, 0.0
     start_ms, elapsed, resets, incidents, options = now_ms(), 0.0, [], 0, {"start_s": 0.0}
     seed = settings.seed if number == 1 else None
@@ -191,14 +203,22 @@ def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
         if segment is None:
             return None
         seed = None
-        status, progress, seconds, steps, front_s = segment
+        status, progress, seconds, steps, front_s = segment[:5]
+        overtakes += segment[5]
+        crashes += status == CRASHED
         elapsed += seconds
         trace.progress_before = min(100.0, trace.progress_before + progress)
         trace.steps_before += steps
         incidents += status == OFF_TRACK
-        if status not in (OFF_TRACK, IMMOBILIZED, REVERSED) or len(resets) >= settings.max_resets:
+        if status not in reset_statuses or len(resets) >= settings.max_resets:
             break
         resets.append(status)  # put back where the front point left the road, facing forward
+        if status == CRASHED:  # DeepRacer puts the car 1 m behind the object it hit, penalized
+            elapsed += race.penalty_seconds
+            back = min(CRASH_RESET_BEHIND, trace.progress_before / 100.0 * env.track.length)
+            trace.progress_before -= 100.0 * back / env.track.length  # not credited twice
+            options = {"start_s": (front_s - front - back) % env.track.length}
+            continue
         elapsed += settings.off_track_penalty_s
         if progress > 0.0:  # else it ended at or behind where it started: start there again,
             #                 so road backed over is not credited twice
@@ -206,7 +226,8 @@ def run_trial(env, choose, trace, number, settings, should_stop=lambda: False):
     complete = status == LAP_COMPLETE
     result = TrialResult(trial=number, progress=100.0 if complete else trace.progress_before,
                          lap_time=elapsed if complete else None, elapsed=elapsed, status=status,
-                         off_track_count=incidents, resets=len(resets))
+                         off_track_count=incidents, resets=len(resets), overtakes=overtakes,
+                         crash_count=crashes)
     return result, resets, (start_ms, now_ms())
 
 
@@ -226,14 +247,16 @@ def _drive(env, choose, options, target, should_stop, seed):
         if info["progress"] >= target and status in (IN_PROGRESS, LAP_COMPLETE):
             status, done = LAP_COMPLETE, True
     return (status, info["progress"], info["elapsed_time"], info["steps"],
-            info["reward_params"]["projection_distance"])
+            info["reward_params"]["projection_distance"], info.get("overtakes", 0))
 
 
 def _trial_line(r: TrialResult, total: int) -> str:
     lap = f"lap time {r.lap_time:6.2f} s" if r.lap_time is not None else f"ended {r.status}"
     penalty = f", {r.resets} reset(s)" if r.resets else ""
+    race = (f" | crashes {r.crash_count} | overtakes {r.overtakes}"
+            if r.crash_count or r.overtakes else "")
     return (f"trial {r.trial}/{total}: completion {r.progress:5.1f}% | {lap} | "
-            f"off track {r.off_track_count}{penalty}")
+            f"off track {r.off_track_count}{penalty}{race}")
 
 
 def main(environ=None, params=None, extra_errors=()) -> int:

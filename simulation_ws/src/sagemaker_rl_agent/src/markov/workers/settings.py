@@ -14,6 +14,7 @@ from typing import Mapping, Optional
 
 from markov.envs.defaults import HYPERPARAMETERS, MODEL_METADATA, REWARD_FUNCTION, shipped_config
 from markov.store import DEFAULT_PREFIX, make_store_from_env
+from markov.workers.race_settings import RaceSettings, race_settings
 
 BACKEND_CHOICES = ("inprocess", "ros")
 CHECKPOINT_CHOICES = ("best", "last")
@@ -88,6 +89,7 @@ class TrainingSettings:
     seed: Optional[int] = None  # TRAINING_SEED: fixes network init, sampling and start poses
     progress_bar: bool = True  # show a tqdm bar over episodes (only when stderr is a terminal)
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
+    race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -108,6 +110,7 @@ class EvaluationSettings:
     #                       the first off-track)
     seed: Optional[int] = None  # EVALUATION_SEED: scene randomness of the simulator
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
+    race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
 
     def summary(self) -> list:
         return _summary(self)
@@ -234,7 +237,7 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
         seed=_seed(source, "TRAINING_SEED"),
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
-        preset_file=source.text("MARKOV_PRESET_FILE"))
+        preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError))
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,
@@ -248,4 +251,5 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         backend=source.choice("EVALUATION_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
         off_track_penalty_s=source.number("OFF_TRACK_PENALTY", 5.0),
         max_resets=int(source.number("EVALUATION_MAX_RESETS", 10, kind=int)),
-        seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"))
+        seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"),
+        race=race_settings(source, SettingsError))

@@ -140,7 +140,8 @@ class TrainingWorker:
         self.env = DeepRacerRacetrackEnv(
             settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
             backend=settings.backend, sim_trace=self.trace, episode_offset=self.episodes,
-            max_steps=episode_step_limit(user.track_length, metadata.action_space))
+            max_steps=episode_step_limit(user.track_length, metadata.action_space),
+            **settings.race.env_kwargs())
 
     def _stored_metrics(self) -> list:
         try:
