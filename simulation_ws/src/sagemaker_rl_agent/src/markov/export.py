@@ -15,6 +15,14 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 INPUT_NAME = "main_level/agent/main/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
 OUTPUT_NAME = "main_level/agent/main/online/network_1/ppo_head_0/policy"
 INPUT_SHAPE = (1, 120, 160, 1)
+STEREO_INPUT_NAME = "main_level/agent/main/online/network_0/STEREO_CAMERAS/STEREO_CAMERAS"
+STEREO_INPUT_SHAPE = (1, 120, 160, 2)  # left, right grey views (markov.sensors)
+
+
+def _input_of(policy):
+    """(input node name, shape) of a policy's model.pb: the stereo pair for 2-channel images."""
+    shape = (1, *getattr(policy, "obs_shape", INPUT_SHAPE[1:]))
+    return (STEREO_INPUT_NAME if shape == STEREO_INPUT_SHAPE else INPUT_NAME), shape
 
 
 class FrozenGraphError(ValueError):
@@ -53,14 +61,15 @@ def freeze_policy(policy, path):
     def policy_output(image):
         return tf.identity(policy.action_output(image), name=OUTPUT_NAME)
 
-    spec = tf.TensorSpec(shape=INPUT_SHAPE, dtype=tf.float32, name=INPUT_NAME)
+    input_name, input_shape = _input_of(policy)
+    spec = tf.TensorSpec(shape=input_shape, dtype=tf.float32, name=input_name)
     concrete = tf.function(policy_output, input_signature=[spec]).get_concrete_function()
     graph_def = convert_variables_to_constants_v2(concrete).graph.as_graph_def()
     placeholders = [n.name for n in graph_def.node if n.op == "Placeholder"]
     if len(placeholders) != 1:
         raise FrozenGraphError(f"freeze_policy: expected one input placeholder, found {placeholders}")
-    if placeholders[0] != INPUT_NAME:
-        _rename_node(graph_def, placeholders[0], INPUT_NAME)
+    if placeholders[0] != input_name:
+        _rename_node(graph_def, placeholders[0], input_name)
     if OUTPUT_NAME not in {n.name for n in graph_def.node}:
         raise FrozenGraphError(f"freeze_policy: output node {OUTPUT_NAME} missing from the frozen graph")
     graph_def = _prune(graph_def, OUTPUT_NAME)
@@ -88,22 +97,26 @@ class FrozenPolicy:
     def __init__(self, path):
         graph_def = read_graph_def(path)
         names = {node.name for node in graph_def.node}
-        for name in (INPUT_NAME, OUTPUT_NAME):
+        input_name, self.input_shape = INPUT_NAME, INPUT_SHAPE
+        if INPUT_NAME not in names and STEREO_INPUT_NAME in names:
+            input_name, self.input_shape = STEREO_INPUT_NAME, STEREO_INPUT_SHAPE
+        for name in (input_name, OUTPUT_NAME):
             if name not in names:
                 raise FrozenGraphError(f"{path}: node {name} not found in the graph")
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.compat.v1.import_graph_def(graph_def, name="")
-        self._input = self.graph.get_tensor_by_name(f"{INPUT_NAME}:0")
+        self._input = self.graph.get_tensor_by_name(f"{input_name}:0")
         self._output = self.graph.get_tensor_by_name(f"{OUTPUT_NAME}:0")
         self._session = tf.compat.v1.Session(graph=self.graph)
 
     def __call__(self, image):
         """Run the graph on one image [1, 120, 160, 1] or [120, 160, 1] of raw 0-255 values."""
         feed = np.asarray(image, dtype=np.float32)
-        if feed.shape not in (INPUT_SHAPE, INPUT_SHAPE[1:]):
-            raise ValueError(f"FrozenPolicy: image must have shape {INPUT_SHAPE}, got {feed.shape}")
-        feed = feed.reshape(INPUT_SHAPE)
+        shape = self.input_shape
+        if feed.shape not in (shape, shape[1:]):
+            raise ValueError(f"FrozenPolicy: image must have shape {shape}, got {feed.shape}")
+        feed = feed.reshape(shape)
         return self._session.run(self._output, {self._input: feed})
 
     def close(self):

@@ -62,6 +62,16 @@ def observation_space(sensors: Sequence[str]):
     return spaces.Dict(boxes)
 
 
+def camera_obs_shape(sensors: Sequence[str]) -> tuple:
+    """The PPO networks' image shape for a sensor list; ValueError for a LIDAR (not built yet)."""
+    lidar = [s for s in sensors if s in LIDAR_SENSORS]
+    if lidar:
+        raise ValueError(f"sensor {lidar[0]}: the PPO networks here take camera images only so far "
+                         f"(FRONT_FACING_CAMERA or STEREO_CAMERAS)")
+    return OBSERVATION_SHAPES[STEREO_CAMERAS if STEREO_CAMERAS in sensors
+                              else FRONT_FACING_CAMERA][0]
+
+
 def check_network_inputs(sensors: Sequence[str], input_names: Sequence[str], source: str,
                          network: str = "the network") -> None:
     """Raise ValueError unless `input_names` are exactly the sensors' DeepRacer input nodes."""

@@ -32,13 +32,16 @@ def seed_stream(seed):
         yield None if seed is None else int(rng.integers(2**31 - 1))
 
 
-def make_network(name, seed=None, prefix="tower"):
-    """A Keras Sequential tower for network `name`; `seed` fixes its initial weights."""
+def make_network(name, seed=None, prefix="tower", input_shape=OBS_SHAPE):
+    """A Keras Sequential tower for network `name`; `seed` fixes its initial weights.
+
+    `input_shape` (H, W, C): C = 2 for STEREO_CAMERAS (markov.sensors).
+    """
     if name not in _ARCHITECTURES:
         raise UnknownNetworkError(f"unknown neural_network {name!r}; accepted: {', '.join(NETWORK_NAMES)}")
     convs, denses = _ARCHITECTURES[name]
     seeds = seed_stream(seed)
-    layers = [keras.Input(OBS_SHAPE, dtype="float32"), keras.layers.Rescaling(1.0 / 255.0)]
+    layers = [keras.Input(tuple(input_shape), dtype="float32"), keras.layers.Rescaling(1.0 / 255.0)]
     for i, (filters, kernel, stride) in enumerate(convs):
         layers.append(keras.layers.Conv2D(
             filters, kernel, strides=stride, activation="relu", name=f"{prefix}_conv{i}",

@@ -30,9 +30,10 @@ class GaussianMeanHead(keras.layers.Layer):
         return self.dense(features)
 
 
-def _model(network_name, head, seed, name):
-    image = keras.Input(OBS_SHAPE, dtype="float32", name="image")
-    features = make_network(network_name, seed=seed, prefix=f"{name}_tower")(image)
+def _model(network_name, head, seed, name, obs_shape=OBS_SHAPE):
+    image = keras.Input(obs_shape, dtype="float32", name="image")
+    features = make_network(network_name, seed=seed, prefix=f"{name}_tower",
+                            input_shape=obs_shape)(image)
     return keras.Model(image, head(features), name=name)
 
 
@@ -51,10 +52,10 @@ def sample_gaussian(means, log_std, rng, greedy=False):
     return actions.astype(np.float32), log_probs.astype(np.float32)
 
 
-def _check_obs(obs_batch, where):
+def _check_obs(obs_batch, where, shape=OBS_SHAPE):
     obs = np.asarray(obs_batch)
-    if obs.ndim != 4 or obs.shape[1:] != OBS_SHAPE:
-        raise ValueError(f"{where}: images must have shape (B, {', '.join(map(str, OBS_SHAPE))}), "
+    if obs.ndim != 4 or obs.shape[1:] != shape:
+        raise ValueError(f"{where}: images must have shape (B, {', '.join(map(str, shape))}), "
                          f"got {obs.shape}")
     return obs
 
@@ -62,25 +63,27 @@ def _check_obs(obs_batch, where):
 class PPOPolicy:
     """Two Keras models: `policy_net` (logits, or Gaussian means) and `value_net` (V(s))."""
 
-    def __init__(self, network_name, n_actions=None, continuous=False, seed=None):
+    def __init__(self, network_name, n_actions=None, continuous=False, seed=None,
+                 obs_shape=OBS_SHAPE):
         if continuous == (n_actions is not None):
             raise ValueError("PPOPolicy: give either n_actions (discrete) or continuous=True, not both")
         if not continuous and (isinstance(n_actions, bool) or not isinstance(n_actions, int)
                                or n_actions < 1):
             raise ValueError(f"PPOPolicy: n_actions must be an integer >= 1, got {n_actions!r}")
         self.network_name, self.continuous, self.n_actions = network_name, continuous, n_actions
+        self.obs_shape = tuple(obs_shape)  # (120, 160, 1); (120, 160, 2) for STEREO_CAMERAS
         seeds = seed_stream(seed)
         if continuous:
             head = GaussianMeanHead(CONTINUOUS_ACTION_DIM, seed=next(seeds), name="gaussian_head")
         else:
             head = keras.layers.Dense(n_actions, name="logits", kernel_initializer=keras.initializers
                                       .Orthogonal(0.01, seed=next(seeds)))
-        self.policy_net = _model(network_name, head, next(seeds), "policy")
+        self.policy_net = _model(network_name, head, next(seeds), "policy", self.obs_shape)
         value_head = keras.layers.Dense(1, name="value", kernel_initializer=keras.initializers
                                         .Orthogonal(1.0, seed=next(seeds)))
-        self.value_net = _model(network_name, value_head, next(seeds), "value")
+        self.value_net = _model(network_name, value_head, next(seeds), "value", self.obs_shape)
         self._rng = np.random.default_rng(seed)
-        spec = tf.TensorSpec([None, *OBS_SHAPE], tf.float32)
+        spec = tf.TensorSpec([None, *self.obs_shape], tf.float32)
         self._act_graph = tf.function(self._act_outputs, input_signature=[spec])
         self._policy_graph = tf.function(self._policy_outputs, input_signature=[spec])
         self._value_graph = tf.function(self.values, input_signature=[spec])
@@ -115,7 +118,7 @@ class PPOPolicy:
         `with_value=False` skips the value tower (values is None): half the cost of a
         batch-1 rollout step; get the values later in batches with `predict_values`.
         """
-        obs = _check_obs(obs_batch, "PPOPolicy.act").astype(np.float32, copy=False)
+        obs = _check_obs(obs_batch, "PPOPolicy.act", self.obs_shape).astype(np.float32, copy=False)
         if with_value:
             out, values = (t.numpy() for t in self._act_graph(obs))
         else:
@@ -129,7 +132,7 @@ class PPOPolicy:
 
     def predict_values(self, obs_batch, batch_size=256):
         """V(s) as a float32 numpy array (B,), computed `batch_size` images at a time."""
-        obs = _check_obs(obs_batch, "PPOPolicy.predict_values")
+        obs = _check_obs(obs_batch, "PPOPolicy.predict_values", self.obs_shape)
         parts = [self._value_graph(obs[i:i + batch_size].astype(np.float32)).numpy()
                  for i in range(0, len(obs), batch_size)]
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)

@@ -25,7 +25,8 @@ class PPOTrainer:
                        else tf.TensorSpec([None], tf.int64))
         vector = tf.TensorSpec([None], tf.float32)
         self._step = tf.function(self._train_step, jit_compile=jit_compile, input_signature=[
-            tf.TensorSpec([None, *OBS_SHAPE], tf.uint8), action_spec, vector, vector, vector])
+            tf.TensorSpec([None, *getattr(policy, "obs_shape", OBS_SHAPE)], tf.uint8), action_spec,
+            vector, vector, vector])
 
     def _train_step(self, obs, actions, old_log_probs, advantages, returns):
         """One Adam step on one minibatch; returns the minibatch's statistics in `_STATS` order."""

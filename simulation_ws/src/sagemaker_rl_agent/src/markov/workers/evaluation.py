@@ -22,6 +22,7 @@ from deepracer_simulation.track import Track
 from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
 from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
+from markov.sensors import camera_obs_shape
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
@@ -121,7 +122,8 @@ class EvaluationWorker:
 
         continuous = metadata.action_space.is_continuous
         policy = PPOPolicy(metadata.neural_network, continuous=continuous,
-                           n_actions=None if continuous else metadata.n_actions)
+                           n_actions=None if continuous else metadata.n_actions,
+                           obs_shape=camera_obs_shape(metadata.sensor))
         checkpoints.restore_from_store(store, name, workdir, policy)
         return policy
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from markov.metrics import TrainingMetrics
 from markov.sim_trace import SimTraceWriter
+from markov.sensors import camera_obs_shape
 from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
 from markov.workers.cli import run_worker
@@ -116,7 +117,7 @@ class TrainingWorker:
         continuous = metadata.action_space.is_continuous
         self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
                                 n_actions=None if continuous else metadata.n_actions,
-                                seed=settings.seed)
+                                seed=settings.seed, obs_shape=camera_obs_shape(metadata.sensor))
         self.trainer = PPOTrainer(self.policy, PPOConfig.from_mapping(hp.to_dict()),
                                   seed=settings.seed)
         self.n, self.steps = 0, 0

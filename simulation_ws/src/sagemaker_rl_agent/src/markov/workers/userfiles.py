@@ -15,6 +15,7 @@ from markov.config import (Hyperparameters, ModelMetadata, load_hyperparameters,
                            load_model_metadata)
 from markov.reward import check_reward_function, load_reward_function
 from markov.reward_params import sample_reward_params
+from markov.sensors import camera_obs_shape
 from markov.store import NotFoundError, layout
 
 
@@ -42,10 +43,11 @@ def check_user_files(settings) -> UserFiles:
     check_reward_function(reward, sample_reward_params(track.waypoints, track.width),
                           settings.reward_file)
     metadata = load_model_metadata(settings.model_metadata_file)
-    if tuple(metadata.sensor) != ("FRONT_FACING_CAMERA",):
-        raise UserFilesError(f"{settings.model_metadata_file}: sensor: the PPO networks here take "
-                             f"FRONT_FACING_CAMERA only so far, got {list(metadata.sensor)} "
-                             f"(the env and the car accept them: docs/race_types.md)")
+    try:
+        camera_obs_shape(metadata.sensor)
+    except ValueError as error:
+        raise UserFilesError(f"{settings.model_metadata_file}: {error} (the env and the car "
+                             f"accept LIDAR models: docs/race_types.md)") from None
     hyperparameters = load_hyperparameters(settings.hyperparameters_file)
     if hyperparameters.stack_size != 1:
         raise UserFilesError(f"{settings.hyperparameters_file}: stack_size: only 1 (one camera "

@@ -1,0 +1,49 @@
+"""STEREO_CAMERAS networks: a 2-channel PPO policy, model.pb with DeepRacer's stereo input name,
+and metadata whose sensors do not match a network's inputs refused."""
+import numpy as np
+import pytest
+
+from markov import sensors
+from markov.export import STEREO_INPUT_NAME, freeze_policy, load_frozen, read_graph_def
+from markov.ppo.policy import PPOPolicy
+from markov.ppo.trainer import PPOTrainer
+
+
+@pytest.fixture(scope="module")
+def stereo_policy():
+    return PPOPolicy("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", n_actions=3, seed=0,
+                     obs_shape=sensors.camera_obs_shape(["STEREO_CAMERAS"]))
+
+
+def test_stereo_policy_acts_and_freezes_with_the_stereo_input(stereo_policy, tmp_path):
+    rng = np.random.default_rng(0)
+    obs = rng.integers(0, 256, (4, 120, 160, 2), dtype=np.uint8)
+    actions, log_probs, values = stereo_policy.act(obs)
+    assert actions.shape == (4,) and values.shape == (4,)
+    with pytest.raises(ValueError, match=r"\(B, 120, 160, 2\)"):
+        stereo_policy.act(obs[..., :1])
+    pb = freeze_policy(stereo_policy, tmp_path / "model.pb")
+    placeholders = [n.name for n in read_graph_def(pb).node if n.op == "Placeholder"]
+    assert placeholders == [STEREO_INPUT_NAME] == [sensors.input_name("STEREO_CAMERAS")]
+    with load_frozen(pb) as frozen:
+        got = frozen(obs[:1])
+    np.testing.assert_allclose(got, stereo_policy.action_output(obs[:1]).numpy(), atol=1e-5)
+    sensors.check_network_inputs(["STEREO_CAMERAS"], placeholders, "model_metadata.json")
+    with pytest.raises(ValueError, match=r"model_metadata.json: sensor \['FRONT_FACING_CAMERA'\] "
+                                         r"does not match .*\['STEREO_CAMERAS'\]"):
+        sensors.check_network_inputs(["FRONT_FACING_CAMERA"], placeholders, "model_metadata.json")
+
+
+def test_stereo_policy_trains(stereo_policy):
+    trainer = PPOTrainer(stereo_policy, seed=0)
+    rng = np.random.default_rng(1)
+    obs = rng.integers(0, 256, (16, 120, 160, 2), dtype=np.uint8)
+    actions, log_probs, values = stereo_policy.act(obs)
+    step = trainer._step(obs, actions, log_probs, np.ones(16, np.float32), values + 1.0)
+    assert all(np.isfinite(np.asarray(v)).all() for v in step)
+
+
+def test_lidar_networks_are_refused_by_name():
+    with pytest.raises(ValueError, match="sensor LIDAR: the PPO networks here take camera images"):
+        sensors.camera_obs_shape(["FRONT_FACING_CAMERA", "LIDAR"])
+    assert sensors.camera_obs_shape(["FRONT_FACING_CAMERA"]) == (120, 160, 1)
