@@ -14,7 +14,7 @@ import numpy as np
 
 from .camera import focal_length
 
-COLOURS = {"obstacle": (214, 178, 122), "bot_car": (40, 44, 60)}  # RGB
+COLOURS = {"obstacle": (214, 178, 122), "bot_car": (190, 40, 40)}  # RGB
 SHADE = {"top": 1.0, "x": 0.8, "y": 0.62}  # face brightness: top, ends (length axis), sides
 # ITU-R BT.601 luma, as cv2 RGB2GRAY
 _LUMA = np.array([0.299, 0.587, 0.114])
