@@ -32,6 +32,22 @@ def preprocess(bgr_image, out=None) -> np.ndarray:
     return out
 
 
+_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR")
+
+
+def _sensor_inputs(model) -> dict:
+    """{sensor: input index} for a model whose inputs are DeepRacer sensors other than the
+    single front camera (the car's contract: .../network_0/<SENSOR>/<SENSOR>); else {}."""
+    found = {}
+    for index, port in enumerate(model.inputs):
+        for name in port.get_names():
+            stem = name[:-2] if name.endswith(":0") else name
+            sensor = stem.rsplit("/", 1)[-1]
+            if sensor in _SENSORS and stem.endswith(f"network_0/{sensor}/{sensor}"):
+                found[sensor] = index
+    return {} if list(found) in ([], ["FRONT_FACING_CAMERA"]) else found
+
+
 class InferenceEngine:
     """An IR compiled for the CPU, tuned for latency: one stream, `num_threads` threads."""
 
@@ -46,8 +62,9 @@ class InferenceEngine:
             model = core.read_model(str(self.xml_path))
         except RuntimeError as error:
             raise InferenceError(f"{self.xml_path}: not an OpenVINO IR ({error})") from None
+        self.sensors = _sensor_inputs(model)  # sensor -> input index; {} for a plain camera model
         shape = tuple(model.input(0).get_partial_shape().to_shape()) if model.inputs else ()
-        if len(model.inputs) != 1 or shape != INPUT_SHAPE:
+        if not self.sensors and (len(model.inputs) != 1 or shape != INPUT_SHAPE):
             raise InferenceError(f"{self.xml_path}: expected one input of shape {list(INPUT_SHAPE)}, "
                                  f"got {[str(p.get_partial_shape()) for p in model.inputs]}")
         config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1",
@@ -56,7 +73,34 @@ class InferenceEngine:
         self._request = self._compiled.create_infer_request()
         self._input = np.empty(INPUT_SHAPE, np.float32)
         self.n_outputs = int(self._compiled.output(0).get_partial_shape()[1].get_length())
-        self.infer_observation(np.zeros(INPUT_SHAPE, np.float32))  # warm-up: the first run is slow
+        self.input_shapes = {name: tuple(model.input(i).get_partial_shape().to_shape())
+                             for name, i in self.sensors.items()}
+        if self.sensors:  # warm-up: the first run is slow
+            self.infer_inputs({n: np.zeros(sh, np.float32) for n, sh in self.input_shapes.items()})
+        else:
+            self.infer_observation(np.zeros(INPUT_SHAPE, np.float32))
+
+    def infer_inputs(self, inputs) -> np.ndarray:
+        """The policy output (N,) for a model with one input per sensor (stereo, LIDAR):
+        `inputs` maps each sensor name (model_optimizer.sensors) to its float32 array."""
+        if set(inputs) != set(self.sensors):
+            raise InferenceError(f"{self.xml_path}: the model's inputs are for sensors "
+                                 f"{sorted(self.sensors)}, got {sorted(inputs)}")
+        feed = {}
+        for name, index in self.sensors.items():
+            value = np.asarray(inputs[name], np.float32).reshape(self.input_shapes[name])
+            feed[index] = value
+        self._request.infer(feed)
+        return self._request.get_output_tensor(0).data[0].copy()
+
+    def infer_stereo(self, left_bgr, right_bgr, lidar=None) -> np.ndarray:
+        """The policy output for a STEREO_CAMERAS model (with its LIDAR input, if it has one)."""
+        pair = np.concatenate([preprocess(left_bgr), preprocess(right_bgr)], axis=3)
+        inputs = {"STEREO_CAMERAS": pair}
+        for name in ("LIDAR", "SECTOR_LIDAR"):
+            if name in self.sensors:
+                inputs[name] = lidar
+        return self.infer_inputs(inputs)
 
     def infer_observation(self, observation) -> np.ndarray:
         """The policy output (N,) float32 for a float32 [1, 120, 160, 1] observation."""
