@@ -53,3 +53,71 @@ def sim_inprocess_obstacles_stereo_steps_per_s(args):
     driver = _RaceDriver(args.world, args.frames)
     driver.run()  # warm-up: ray tables
     yield "sim_inprocess_obstacles_stereo_steps_per_s", bench.best_rate(driver.run, args.repeats), "steps/s"  # noqa: F821
+
+
+# ============================================================================ suite race
+def _race_options(parser):
+    parser.add_argument("--world", default="reinvent_base", help="WORLD_NAME to train on")
+    parser.add_argument("--minutes", type=float, default=60.0, help="training budget per race, minutes")
+    parser.add_argument("--seed", type=int, default=0, help="TRAINING_SEED")
+    parser.add_argument("--trials", type=int, default=3, help="evaluation laps after training")
+    parser.add_argument("--hyperparameters", default="", help="hyperparameters.json ('' = shipped)")
+
+
+bench.suite("race", "race types: train and evaluate object avoidance (stereo) and head-to-head",  # noqa: F821
+            _race_options)
+
+
+def _train_and_evaluate(args, race_environ, metadata):
+    """Train (both cores, in-process) into a temporary store, evaluate; (summary, evaluation)."""
+    import os
+    import sys
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from markov.workers.evaluation import EvaluationWorker
+    from markov.workers.progress import Progress
+    from markov.workers.settings import evaluation_settings, training_settings
+    from markov.workers.training import TrainingWorker
+
+    files = bench.ROOT / "scripts" / "benchmarks" / "race_types_files"  # noqa: F821
+    with tempfile.TemporaryDirectory(prefix="race_benchmark.") as tmp:
+        environ = {"WORLD_NAME": args.world, "LOCAL_MODEL_STORE": tmp, "TRAINING_SEED": str(args.seed),
+                   "MAX_TRAINING_MINUTES": str(args.minutes), "NUMBER_OF_TRIALS": str(args.trials),
+                   "HYPERPARAMETERS_FILE": args.hyperparameters, "PROGRESS_BAR": "false",
+                   "REWARD_FILE": str(files / "reward_object_avoidance.py"),
+                   "MODEL_METADATA_FILE": str(files / metadata), "EVALUATION_MAX_RESETS": "0",
+                   **race_environ}
+        summary = TrainingWorker(training_settings(environ),
+                                 progress=Progress("train", stream=sys.stderr, bar=False)).run()
+        evaluation = EvaluationWorker(evaluation_settings(environ),
+                                      progress=Progress("evaluation", stream=sys.stderr)).run()
+    return summary, evaluation
+
+
+@bench.benchmark("race", "race_oa_stereo_laps_without_crash", one_core=False)  # noqa: F821
+def race_oa_stereo_laps_without_crash(args):
+    """OBJECT_AVOIDANCE, 3 fixed obstacles, STEREO_CAMERAS: train --minutes, evaluate --trials
+    laps (a crash ends a lap: EVALUATION_MAX_RESETS=0). Done when >= 2 of 3."""
+    import time
+
+    start = time.monotonic()
+    summary, evaluation = _train_and_evaluate(
+        args, {"RACE_TYPE": "OBJECT_AVOIDANCE", "NUMBER_OF_OBSTACLES": "3"}, "model_metadata_stereo.json")
+    minutes = (time.monotonic() - start) / 60.0
+    clean = sum(t.status == "lap_complete" and t.crash_count == 0 for t in evaluation.trials)
+    yield "race_oa_stereo_laps_without_crash", clean, f"of {len(evaluation.trials)} laps"
+    yield "race_oa_stereo_training_minutes", minutes, "min"
+    yield "race_oa_stereo_best_eval_progress_pct", summary.best_eval_progress, "%"
+
+
+@bench.benchmark("race", "race_h2h_overtakes", one_core=False)  # noqa: F821
+def race_h2h_overtakes(args):
+    """HEAD_TO_HEAD_RACING, 2 bot cars at 0.5 m/s, front camera: train --minutes, evaluate;
+    the most bot cars passed in one evaluation lap (done when >= 1)."""
+    summary, evaluation = _train_and_evaluate(
+        args, {"RACE_TYPE": "HEAD_TO_HEAD_RACING", "NUMBER_OF_BOT_CARS": "2", "BOT_CAR_SPEED": "0.5"},
+        "model_metadata_front.json")
+    yield "race_h2h_overtakes", max(t.overtakes for t in evaluation.trials), "bot cars passed"
+    yield "race_h2h_eval_completion_pct", (sum(t.progress for t in evaluation.trials)
+                                           / len(evaluation.trials)), "%"
