@@ -47,3 +47,19 @@ def test_lidar_networks_are_refused_by_name():
     with pytest.raises(ValueError, match="sensor LIDAR: the PPO networks here take camera images"):
         sensors.camera_obs_shape(["FRONT_FACING_CAMERA", "LIDAR"])
     assert sensors.camera_obs_shape(["FRONT_FACING_CAMERA"]) == (120, 160, 1)
+
+
+def test_resuming_a_model_with_other_camera_sensors_is_refused():
+    from markov.config import load_model_metadata
+    from markov.workers.userfiles import UserFiles, UserFilesError, check_same_model
+
+    actions = [{"steering_angle": a, "speed": 1.0} for a in (-20, 0, 20)]
+    stereo = load_model_metadata({"action_space": actions, "sensor": ["STEREO_CAMERAS"]})
+    front = load_model_metadata({"action_space": actions, "sensor": ["FRONT_FACING_CAMERA"]})
+    user = UserFiles(None, "reward_function.py", stereo, "my/model_metadata.json", None,
+                     "hyperparameters.json", 17.7)
+    check_same_model(user, stereo, "s3://b/p")
+    with pytest.raises(UserFilesError, match=r"my/model_metadata.json: sensor \['STEREO_CAMERAS'\] "
+                                             r"does not match .* s3://b/p, trained with sensor "
+                                             r"\['FRONT_FACING_CAMERA'\]"):
+        check_same_model(user, front, "s3://b/p")

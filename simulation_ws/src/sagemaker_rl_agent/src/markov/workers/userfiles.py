@@ -80,6 +80,11 @@ def check_same_model(user: UserFiles, trained: ModelMetadata, where: str) -> Non
             f"{mine.action_space.kind} action(s) does not fit the model at {where}, trained with "
             f"{trained.neural_network} and {trained.n_actions} {trained.action_space.kind} "
             f"action(s); use another MODEL_S3_PREFIX or that model's model_metadata.json")
+    if camera_obs_shape(mine.sensor) != camera_obs_shape(trained.sensor):
+        raise UserFilesError(
+            f"{user.metadata_path}: sensor {list(mine.sensor)} does not match the network of the "
+            f"model at {where}, trained with sensor {list(trained.sensor)}; the model and the "
+            f"metadata do not match (use another MODEL_S3_PREFIX or that model's metadata)")
 
 
 def upload_user_files(store, user: UserFiles) -> None:
