@@ -75,3 +75,44 @@ def test_a_model_loaded_during_inference_does_not_relabel_the_output(node_module
     assert [r.class_prob for r in first.results] == pytest.approx([0.1, 0.7, 0.2])
     assert second.action_space_type == "continuous"
     assert [r.class_prob for r in second.results] == pytest.approx([0.5, -0.5])
+
+
+class FakeSensorEngine:
+    """A stereo + SECTOR_LIDAR engine recording its inputs."""
+
+    sensors = {"STEREO_CAMERAS": 0, "SECTOR_LIDAR": 1}
+    n_outputs = 3
+
+    def __init__(self):
+        self.inputs = []
+
+    def infer_inputs(self, inputs):
+        self.inputs.append(inputs)
+        return np.array([0.2, 0.5, 0.3], np.float32)
+
+
+def test_a_stereo_lidar_model_waits_for_its_inputs_then_gets_them(node_module, monkeypatch):
+    import math
+
+    from sensor_msgs.msg import LaserScan
+
+    warnings = []
+    monkeypatch.setattr(rospy, "logwarn_throttle", lambda period, text: warnings.append(text))
+    node = node_module.InferenceNode("/nowhere", "FP32", 1)
+    engine = FakeSensorEngine()
+    node.model = node_module.LoadedModel(engine, "discrete", "model.xml")
+    left = Image(height=120, width=160, encoding="bgr8", step=480, data=bytes(120 * 480))
+    right = Image(height=120, width=160, encoding="bgr8", step=480, data=bytes([200]) * (120 * 480))
+    node.on_image(left)  # no right frame, no scan yet: nothing published
+    assert node.publisher.sent == [] and engine.inputs == []
+    assert warnings == ["inference_node: waiting for /camera_pkg/video_mjpeg_right"]
+    node.on_right_image(right)
+    node.on_scan(LaserScan(angle_min=-math.pi, angle_increment=2 * math.pi / 360,
+                           ranges=[0.3] * 10 + [float("inf")] * 350))
+    node.on_image(left)
+    (sent,) = node.publisher.sent
+    assert [r.class_prob for r in sent.results] == pytest.approx([0.2, 0.5, 0.3])
+    (inputs,) = engine.inputs
+    pair = inputs["STEREO_CAMERAS"]
+    assert pair.shape == (1, 120, 160, 2) and pair[..., 0].max() == 0 and pair[..., 1].min() == 200
+    assert inputs["SECTOR_LIDAR"].shape == (1, 8) and inputs["SECTOR_LIDAR"].sum() >= 1
