@@ -27,7 +27,7 @@ EXPECTED_KEYS = [
     "model/.coach_checkpoint", "model/0_Step-N.ckpt.data-00000-of-00001", "model/0_Step-N.ckpt.index",
     "model/1_Step-N.ckpt.data-00000-of-00001", "model/1_Step-N.ckpt.index",
     "model/deepracer_checkpoints.json", "model/model_0.pb", "model/model_1.pb",
-    "model/model_metadata.json", "reward_function.py",
+    "model/model_metadata.json", "plots/training.csv", "plots/training.png", "reward_function.py",
     "training-simtrace/0-iteration.csv", "training-simtrace/1-iteration.csv"]
 
 

@@ -256,7 +256,17 @@ class TrainingWorker:
         eval_progress = float(np.mean([r.progress for r in evaluation])) if evaluation else None
         best = self.tracker.record(name, eval_progress)  # None (skipped): the last, not the best
         self.store.put_file(self.metrics.write(), layout.TRAINING_METRICS_KEY)
+        self._write_plot()
         return evaluation, eval_progress, best
+
+    def _write_plot(self):
+        """plots/training.png and training.csv after each iteration (a failure only warns)."""
+        from markov.store import StoreError
+        from markov.watch.plots import write_training_plot
+        try:
+            write_training_plot(self.store, self.metrics.entries)
+        except (StoreError, OSError, ValueError) as err:
+            self.progress.line(f"warning: training plot not written: {err}")
 
     def _iteration_files(self) -> dict:
         """The metrics so far and this iteration's sim trace, to upload before the pointer
