@@ -27,6 +27,20 @@ def _script(name):
     return module
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_autograph_leftovers():
+    """Remove the __autograph_generated_file*.py that TensorFlow leaves in the temp folder."""
+    import glob
+    import os
+    import tempfile
+
+    pattern = os.path.join(tempfile.gettempdir(), "__autograph_generated_file*.py")
+    before = set(glob.glob(pattern))
+    yield
+    for path in set(glob.glob(pattern)) - before:
+        Path(path).unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def store3(tmp_path_factory):
     """A store after a 3-iteration training (2 episodes each) and one 1-trial evaluation."""
