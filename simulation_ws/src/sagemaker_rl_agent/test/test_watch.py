@@ -57,7 +57,8 @@ def store3(tmp_path_factory):
     summary = TrainingWorker(settings, progress=Progress("training", stream=io.StringIO())).run()
     assert summary.iterations == 3
     evaluation = evaluation_settings({"WORLD_NAME": "easy_track", "NUMBER_OF_TRIALS": "1",
-                                      "EVALUATION_MAX_RESETS": "0", "EVALUATION_SEED": "1",
+                                      "EVALUATION_MAX_RESETS": "1", "EVALUATION_SEED": "1",
+                                      "EVALUATION_VIDEO": "true",
                                       "LOCAL_MODEL_STORE": str(tmp_path / "store")})
     EvaluationWorker(evaluation, progress=Progress("evaluation", stream=io.StringIO())).run()
     return settings.store.make_store()
@@ -117,6 +118,33 @@ def test_analyze_counts_equal_deepracer_utils(store3, tmp_path):
     images = re.findall(r'src="data:image/png;base64,', text)
     assert len(images) == 4  # graph, two heat maps, the evaluation trace
     assert "on easy_track" in text and "src=\"http" not in text
+
+
+def test_evaluation_video_has_15_frames_per_simulated_second(store3, tmp_path):
+    import subprocess
+
+    [video] = [k for k in store3.list("evaluation-") if k.endswith(".mp4")]
+    assert re.fullmatch(r"evaluation-\d{14}/videos/trial-1\.mp4", video)
+    path = tmp_path / "trial-1.mp4"
+    store3.get_file(video, path)
+    probe = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,width,height,nb_read_frames,avg_frame_rate,duration", "-of", "json",
+         str(path)], check=True, capture_output=True, text=True).stdout)["streams"][0]
+    trace_key = video.split("/")[0] + "/evaluation-simtrace/0-iteration.csv"
+    rows = store3.get_bytes(trace_key).decode().splitlines()[1:]
+    simulated = float(rows[-1].split(",")[14]) - float(rows[0].split(",")[14]) + 1 / 15
+    assert (probe["codec_name"], probe["width"], probe["height"]) == ("h264", 640, 480)
+    assert probe["avg_frame_rate"] == "15/1"
+    assert int(probe["nb_read_frames"]) == round(simulated * 15) == len(rows)
+    assert float(probe["duration"]) == pytest.approx(simulated, abs=1 / 15)
+    frame = subprocess.run(["ffmpeg", "-v", "error", "-ss", "1", "-i", str(path), "-frames:v", "1",
+                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True,
+                           capture_output=True).stdout
+    image = np.frombuffer(frame, np.uint8).reshape(480, 640, 3)
+    inset = image[480 - 178:472, 640 - 178:632].astype(int)
+    assert (np.abs(inset - 40).max(axis=2) > 150).sum() > 100  # the track lines of the inset map
+    assert image[:, :, :].std() > 20  # a camera view, not a blank frame
 
 
 def test_plot_training_from_s3_writes_into_the_bucket(store3, s3_server, s3_bucket, monkeypatch,

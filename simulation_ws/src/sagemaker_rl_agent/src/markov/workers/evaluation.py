@@ -69,12 +69,15 @@ class TrialTrace:
     def __init__(self, writer: SimTraceWriter):
         self.writer = writer
         self.episode, self.steps_before, self.progress_before = 0, 0, 0.0
+        self.on_step = None  # called with each step's values (e.g. a VideoRecorder's on_step)
 
     def log(self, episode, steps, x, y, yaw, steer, throttle, action, reward, done, on_track,
             progress, closest_waypoint, track_len, tstamp, status, *rest, **kwargs):
         total = self.progress_before + progress
         if status == IN_PROGRESS and total >= 100.0:
             total, status, done = 100.0, LAP_COMPLETE, True
+        if self.on_step is not None:
+            self.on_step(x, y, steer, throttle, action, reward, min(total, 100.0), tstamp, status)
         return self.writer.log(self.episode, self.steps_before + steps, x, y, yaw, steer,
                                throttle, action, reward, done, on_track, min(total, 100.0),
                                closest_waypoint, track_len, tstamp, status, *rest, **kwargs)
@@ -113,6 +116,9 @@ class EvaluationWorker:
             simtrace_key = layout.evaluation_simtrace_key(stamp)
             store.put_file(metrics.write(), metrics_key)
             store.put_file(writer.flush_iteration(workdir / "0-iteration.csv"), simtrace_key)
+            for video in getattr(self, "videos", []):  # EVALUATION_VIDEO
+                store.put_file(video, f"evaluation-{stamp}/videos/{video.name}")
+                self.progress.line(f"video: {store.describe(f'evaluation-{stamp}/videos/{video.name}')}")
         self._print_summary(trials, store, metrics_key, simtrace_key)
         return EvaluationSummary(name, stamp, tuple(t for t, _, _ in trials), simtrace_key,
                                  metrics_key)
@@ -148,17 +154,29 @@ class EvaluationWorker:
                                     max_steps=episode_step_limit(length, metadata.action_space),
                                     **settings.race.env_kwargs())
         trials, choose = [], greedy(policy)
+        recorder, self.videos = None, []
+        if settings.video:
+            from markov.watch.video import VideoRecorder
+            recorder = VideoRecorder(env, workdir / "videos")
+            trace.on_step = recorder.on_step
         try:
             for number in range(1, settings.number_of_trials + 1):
                 if self.stop():
                     break
+                if recorder is not None:
+                    recorder.start(number)
                 trial = run_trial(env, choose, trace, number, settings, self.stop)
+                if recorder is not None:
+                    recorder.finish()
                 if trial is None:
                     break
                 trials.append(trial)
                 self.progress.line(_trial_line(trial[0], settings.number_of_trials))
         finally:
             env.close()
+            if recorder is not None:
+                recorder.close()
+                self.videos = recorder.written
         return trials
 
     def _record(self, metrics, trial):

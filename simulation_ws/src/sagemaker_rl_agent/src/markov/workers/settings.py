@@ -111,6 +111,7 @@ class EvaluationSettings:
     seed: Optional[int] = None  # EVALUATION_SEED: scene randomness of the simulator
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
+    video: bool = False  # EVALUATION_VIDEO: one MP4 per trial in evaluation-<stamp>/videos/
 
     def summary(self) -> list:
         return _summary(self)
@@ -252,4 +253,5 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         off_track_penalty_s=source.number("OFF_TRACK_PENALTY", 5.0),
         max_resets=int(source.number("EVALUATION_MAX_RESETS", 10, kind=int)),
         seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"),
-        race=race_settings(source, SettingsError))
+        race=race_settings(source, SettingsError),
+        video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true")
