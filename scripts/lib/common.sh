@@ -21,7 +21,7 @@ DEBIAN_BUILD_PACKAGES=(
   libros-rosgraph-msgs-dev ros-message-generation python3-genmsg libcv-bridge-dev
   catkin python3-catkin-pkg colcon python3-colcon-ros python3-colcon-cmake
   python3-colcon-python-setup-py python3-colcon-bash liburdfdom-tools
-  ffmpeg
+  ffmpeg chromium chromium-driver
 )
 
 # Print a hash of a folder's files (paths, permissions, contents), ignoring Python caches.

@@ -138,11 +138,16 @@ class TrainingWorker:
         self.trace = SimTraceWriter()
         self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
                                  hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
+        from markov.watch.feed import make_feed
+        feed = make_feed(self.trace, settings)  # for scripts/viewer.py; idle when nobody watches
         self.env = DeepRacerRacetrackEnv(
             settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
-            backend=settings.backend, sim_trace=self.trace, episode_offset=self.episodes,
+            backend=settings.backend, sim_trace=self.trace if feed is None else feed,
+            episode_offset=self.episodes,
             max_steps=episode_step_limit(user.track_length, metadata.action_space),
             **settings.race.env_kwargs())
+        if feed is not None:
+            feed.env = self.env
 
     def _stored_metrics(self) -> list:
         try:
