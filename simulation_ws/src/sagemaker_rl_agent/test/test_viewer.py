@@ -118,3 +118,33 @@ def test_viewer_in_headless_chromium_shows_the_road_and_a_moving_car(training, b
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_feed_writes_nothing_without_a_viewer_and_frames_only_while_watched(tmp_path):
+    from markov.sim_trace import SimTraceWriter
+    from markov.watch.feed import WATCHING, LiveFeed
+
+    clock = [0.0]
+    folder = tmp_path / "feed"
+    trace = SimTraceWriter()
+    feed = LiveFeed(trace, folder, "easy_track", clock=lambda: clock[0])
+
+    def step(steps, done=False):
+        clock[0] += 1.1  # past the once-a-second check
+        feed.log(0, steps, 1.0, 2.0, 0.0, 0.0, 1.5, 3, 0.5, done, True, 10.0, 4, 17.0,
+                 steps / 15, "off_track" if done else "in_progress")
+
+    step(1)
+    step(2, done=True)
+    assert not folder.exists() and len(trace) == 2  # no viewer: no folder, no files
+    folder.mkdir()
+    step(1)
+    step(2, done=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["episodes.jsonl"]  # no browser: no frames
+    assert json.loads((folder / "episodes.jsonl").read_text()) == {
+        "episode": 0, "reward": 1.0, "progress": 10.0, "status": "off_track", "steps": 2}
+    (folder / WATCHING).touch()
+    step(1)
+    state = json.loads((folder / "state.json").read_text())
+    assert (state["x"], state["speed"], state["world"], state["steps"]) == (1.0, 1.5, "easy_track", 1)
+    assert len(trace) == 5 and trace.lines[-1].startswith("0,1,1.0000,2.0000")

@@ -1,13 +1,14 @@
 """The live feed a training writes for `scripts/viewer.py`, only while someone watches.
 
-Layout of the feed folder (`feed_dir`): the viewer touches `watching` while a
+Layout of the feed folder (`feed_dir`), which the viewer creates (the training
+writes nothing while it does not exist): the viewer touches `watching` while a
 browser is polling it; the training checks that file's age at most once a
 second and, only when it is fresh, writes `state.json` (car pose, speed,
 progress, reward, episode, step, world) and `camera.jpg` (640x480) and
 `policy.png` (the 160x120 grayscale observation) at most `rate_hz` times a
 second, each through a temporary file and os.replace. `episodes.jsonl` gets one
-line per finished episode (reward, progress, status), always: it is what the
-charts show and costs one short append per episode. Nothing here ever blocks
+line per finished episode (reward, progress, status) while the folder exists:
+it is what the charts show and costs one short append per episode. Nothing here ever blocks
 on the viewer: no sockets, no locks, and write errors are ignored.
 """
 from __future__ import annotations
@@ -49,11 +50,7 @@ class LiveFeed:
         self.env = None
         self.period, self.clock = 1.0 / rate_hz, clock
         self.watched, self._checked, self._written = False, -1e9, -1e9
-        self._episode_reward = 0.0
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            self.folder = None
+        self._episode_reward, self.present = 0.0, False
 
     def __getattr__(self, name):  # flush_iteration, lines, echo... of the wrapped trace
         return getattr(self.trace, name)
@@ -69,18 +66,19 @@ class LiveFeed:
         line = self.trace.log(episode, steps, x, y, yaw, steer, throttle, action, reward, done,
                               on_track, progress, closest_waypoint, track_len, tstamp, status,
                               *rest, **kwargs)
-        if self.folder is None:
-            return line
         self._episode_reward = (0.0 if steps == 1 else self._episode_reward) + reward
+        now = self.clock()
+        if now - self._checked >= CHECK_EVERY_S:  # the folder exists once a viewer made it
+            self._checked, self.present = now, self.folder.is_dir()
+            self.watched = self.present and self._is_watched()
+        if not self.present:
+            return line
         try:
             if done:
                 with open(self.folder / "episodes.jsonl", "a") as out:
                     out.write(json.dumps({"episode": episode, "reward": self._episode_reward,
                                           "progress": progress, "status": status,
                                           "steps": steps}) + "\n")
-            now = self.clock()
-            if now - self._checked >= CHECK_EVERY_S:
-                self._checked, self.watched = now, self._is_watched()
             if self.watched and now - self._written >= self.period:
                 self._written = now
                 self._write(dict(episode=episode, steps=steps, x=x, y=y, yaw=yaw, steer=steer,

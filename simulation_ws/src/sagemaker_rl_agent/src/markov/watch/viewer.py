@@ -67,6 +67,7 @@ def track_json(world: str) -> bytes:
 def make_server(folder, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
     """An HTTP server of the viewer page over feed folder `folder`."""
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)  # the training feeds only an existing folder
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # quiet
