@@ -97,6 +97,14 @@ class LiveFeed:
 
     def _write(self, state: dict) -> None:
         import cv2
+        try:
+            self._write_frames(cv2)
+        except (ValueError, AttributeError, TypeError, cv2.error):
+            pass  # a camera the feed cannot show (another sensor layout): state only
+        state["wall_clock"] = time.time()
+        _replace(self.folder / "state.json", json.dumps(state).encode())
+
+    def _write_frames(self, cv2) -> None:
         env = self.env
         if env is not None:
             simulator = getattr(env.backend, "simulator", None)
@@ -109,13 +117,9 @@ class LiveFeed:
                 _replace(self.folder / "camera.jpg", cv2.imencode(
                     ".jpg", cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
                     .tobytes())
-        state["wall_clock"] = time.time()
-        _replace(self.folder / "state.json", json.dumps(state).encode())
 
 
 def make_feed(trace, settings) -> Optional[LiveFeed]:
-    """The training's feed (settings: TrainingSettings), or None when VIEWER_FEED is off."""
-    if not getattr(settings, "viewer_feed", True):
-        return None
+    """The training's feed (settings: TrainingSettings); idle until a viewer makes its folder."""
     return LiveFeed(trace, feed_dir(settings.store.local_root, settings.store.prefix),
                     settings.world_name)
