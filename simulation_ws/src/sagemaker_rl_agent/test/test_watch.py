@@ -226,3 +226,22 @@ def test_broken_metrics_json_is_named(store3, tmp_path, capsys):
 def test_a_folder_that_is_no_model_is_an_error(tmp_path, capsys):
     assert _script("analyze").main([str(tmp_path), "-o", str(tmp_path / "r.html")]) == 1
     assert f"{tmp_path}: not a model folder" in capsys.readouterr().err
+
+
+def test_graph_data_groups_iterations_and_takes_the_best_complete_lap():
+    from markov.watch.plots import training_csv
+    from markov.watch.store_data import group_iterations
+
+    def entry(phase, reward, progress, ms):
+        return {"phase": phase, "reward_score": reward, "completion_percentage": progress,
+                "elapsed_time_in_milliseconds": ms, "episode_status": "Lap complete"}
+
+    entries = [entry("training", 10, 20, 1000), entry("training", 30, 40, 1000),
+               entry("evaluation", 0, 100, 12500), entry("evaluation", 0, 100, 11250),
+               entry("evaluation", 0, 50, 9000),
+               entry("training", 5, 10, 1000), entry("evaluation", 0, 60, 8000)]
+    assert training_csv(group_iterations(entries)).splitlines() == [
+        "iteration,training_episodes,mean_reward,mean_progress,eval_episodes,eval_completion,"
+        "best_lap_time_s",
+        "0,2,20.0000,30.0000,3,83.3333,11.2500",
+        "1,1,5.0000,10.0000,1,60.0000,"]
