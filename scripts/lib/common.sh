@@ -13,6 +13,7 @@ DEBIAN_RUNTIME_PACKAGES=(
   ros-std-msgs ros-sensor-msgs ros-geometry-msgs ros-nav-msgs ros-std-srvs ros-rosgraph-msgs
   python3-std-msgs python3-sensor-msgs python3-geometry-msgs python3-nav-msgs python3-rosgraph-msgs
   ros-message-runtime python3-genpy python3-cv-bridge ros-robot-state-publisher python3-venv
+  python3-visualization-msgs python3-tf2-msgs
 )
 # Debian packages needed on top of those to build and test the workspaces.
 DEBIAN_BUILD_PACKAGES=(
@@ -21,7 +22,7 @@ DEBIAN_BUILD_PACKAGES=(
   libros-rosgraph-msgs-dev ros-message-generation python3-genmsg libcv-bridge-dev
   catkin python3-catkin-pkg colcon python3-colcon-ros python3-colcon-cmake
   python3-colcon-python-setup-py python3-colcon-bash liburdfdom-tools
-  ffmpeg chromium chromium-driver
+  ffmpeg chromium chromium-driver rviz
 )
 
 # Print a hash of a folder's files (paths, permissions, contents), ignoring Python caches.
