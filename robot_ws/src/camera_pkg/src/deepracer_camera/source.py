@@ -8,6 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from deepracer_camera.lens import preprocess
+
 FRAME_WIDTH, FRAME_HEIGHT = 160, 120  # pixels, what the model sees
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -27,14 +29,8 @@ def parse_source(source):
 
 
 def fit_frame(frame, width=FRAME_WIDTH, height=FRAME_HEIGHT) -> np.ndarray:
-    """The frame as BGR uint8 (height, width, 3), resized with area averaging if needed."""
-    if frame.ndim == 2:
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    elif frame.shape[2] == 4:
-        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    if frame.shape[:2] != (height, width):
-        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(frame)
+    """The frame as BGR uint8 (height, width, 3): the shared `lens.preprocess` step."""
+    return preprocess(frame, width, height)
 
 
 class FrameSource:
