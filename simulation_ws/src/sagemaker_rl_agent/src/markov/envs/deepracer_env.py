@@ -216,7 +216,9 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
                                        f"with {backend!r} set the simulator's own switch "
                                        f"(simulator_node ~randomize)")
             from deepracer_simulator import RandomizationSpec
-            options.setdefault("randomization", RandomizationSpec(enabled=True))
+            options.setdefault("randomization", domain_randomization
+                               if isinstance(domain_randomization, RandomizationSpec)
+                               else RandomizationSpec(enabled=True))
         return make_backend(backend, self.tracks[False], self.car, **options)
 
     # ---------------------------------------------------------------- reset

@@ -29,7 +29,7 @@ from markov.workers import checkpoints
 from markov.workers.cli import run_worker
 from markov.workers.progress import Progress, StopRequest
 from markov.workers.rollout import episode_step_limit, greedy
-from markov.workers.settings import EvaluationSettings, evaluation_settings
+from markov.workers.settings import EvaluationSettings, evaluation_settings, randomization_spec
 from markov.workers.userfiles import UserFilesError, stored_metadata
 
 
@@ -151,6 +151,7 @@ class EvaluationWorker:
                                     reward_function=self._reward_file(store, workdir),
                                     model_metadata=metadata, backend=settings.backend,
                                     sim_trace=trace, start_positions=[0.0],
+                                    domain_randomization=randomization_spec(settings),
                                     max_steps=episode_step_limit(length, metadata.action_space),
                                     **settings.race.env_kwargs())
         trials, choose = [], greedy(policy)

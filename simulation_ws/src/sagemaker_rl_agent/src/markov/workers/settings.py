@@ -90,6 +90,7 @@ class TrainingSettings:
     progress_bar: bool = True  # show a tqdm bar over episodes (only when stderr is a terminal)
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
+    randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -112,6 +113,7 @@ class EvaluationSettings:
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
     video: bool = False  # EVALUATION_VIDEO: one MP4 per trial in evaluation-<stamp>/videos/
+    randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
 
     def summary(self) -> list:
         return _summary(self)
@@ -216,6 +218,26 @@ def _seed(source: _Source, env_name: str) -> Optional[int]:
     return None if seed is None else int(seed)
 
 
+def _randomization(source: _Source) -> str:
+    """RANDOMIZATION_FILE, checked now (a bad file stops the run before it starts)."""
+    from deepracer_simulator.randomization import RandomizationError
+    from deepracer_simulator.randomization_file import load_randomization
+    value = source.text("RANDOMIZATION_FILE", "none").strip() or "none"
+    try:
+        load_randomization(value)
+    except RandomizationError as exc:
+        raise SettingsError(f"RANDOMIZATION_FILE: {exc}") from None
+    return value
+
+
+def randomization_spec(settings):
+    """The simulator's RandomizationSpec for settings.randomization_file, or False when nominal
+    (the env's `domain_randomization` argument)."""
+    from deepracer_simulator.randomization_file import load_randomization, to_spec
+    spec = to_spec(load_randomization(settings.randomization_file))
+    return spec if spec.enabled else False
+
+
 def training_settings(environ: Mapping[str, str] = os.environ,
                       params: Optional[Mapping] = None) -> TrainingSettings:
     """Resolve the training worker's settings (launch `params` override `environ`)."""
@@ -238,7 +260,8 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
         seed=_seed(source, "TRAINING_SEED"),
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
-        preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError))
+        preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError),
+        randomization_file=_randomization(source))
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,
@@ -254,4 +277,5 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         max_resets=int(source.number("EVALUATION_MAX_RESETS", 10, kind=int)),
         seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"),
         race=race_settings(source, SettingsError),
-        video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true")
+        video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true",
+        randomization_file=_randomization(source))

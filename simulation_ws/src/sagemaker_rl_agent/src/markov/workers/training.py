@@ -33,7 +33,7 @@ from markov.workers.cli import run_worker
 from markov.workers.progress import IterationReport, Progress, StopRequest
 from markov.workers.rollout import (Explorer, Rollout, episode_step_limit, play_episode,
                                     play_evaluation)
-from markov.workers.settings import TrainingSettings, training_settings
+from markov.workers.settings import TrainingSettings, randomization_spec, training_settings
 from markov.workers.userfiles import (check_same_model, check_user_files, stored_metadata,
                                       upload_user_files)
 
@@ -143,7 +143,7 @@ class TrainingWorker:
         self.env = DeepRacerRacetrackEnv(
             settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
             backend=settings.backend, sim_trace=self.trace if feed is None else feed,
-            episode_offset=self.episodes,
+            episode_offset=self.episodes, domain_randomization=randomization_spec(settings),
             max_steps=episode_step_limit(user.track_length, metadata.action_space),
             **settings.race.env_kwargs())
         if feed is not None:
