@@ -78,7 +78,7 @@ class Simulator:
     advances exactly one camera period (1 / car.camera.rate_hz).
     """
 
-    def __init__(self, track, car, config=SimConfig(), randomization=None, seed=None):
+    def __init__(self, track, car, config=SimConfig(), randomization=None, seed=None, lens=None):
         rate = car.camera.rate_hz
         if not (math.isfinite(rate) and rate > 0):
             raise SimulatorError(f"camera rate_hz must be > 0, got {rate!r}")
@@ -87,7 +87,11 @@ class Simulator:
         self.frame_period = 1.0 / rate
         self._params = dynamics.DynamicsParams.from_geometry(car.geometry, config.vehicle)
         self._raster = build_raster(track.centre, track.left_edge, track.right_edge, config.raster)
-        self._camera = GroundCamera(self._raster, car.camera)
+        if lens is None:  # the URDF's pinhole (Gazebo parity)
+            self._camera = GroundCamera(self._raster, car.camera)
+        else:  # a deepracer_camera.lens.CameraModel, e.g. the car's wide-angle lens
+            from .lens_camera import LensGroundCamera
+            self._camera = LensGroundCamera(self._raster, car.camera, lens)
         self._wheels = WheelChecker(track, car.geometry.wheel_positions)
         self._rng = np.random.default_rng(seed)
         self._frames = 0
