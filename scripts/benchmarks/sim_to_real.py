@@ -1,0 +1,21 @@
+"""Sim-to-real figures in the `sim` suite: the in-process simulator through the car's
+wide-angle lens (deepracer_camera.lens.default_camera), measured beside the flat
+pinhole figure in the same run so that their ratio holds under any load."""
+
+
+@bench.benchmark("sim", "sim_inprocess_wide_steps_per_s")
+def sim_inprocess_wide_steps_per_s(args):
+    """Steps/s as sim_inprocess_steps_per_s (physics + 160x120 RGB + wheels), wide-angle lens."""
+    from deepracer_camera.lens import default_camera
+    from deepracer_simulator import Simulator
+
+    flat = bench._InprocessDriver(args.world, args.frames)
+    wide = bench._InprocessDriver(args.world, args.frames)
+    wide.sim = Simulator(wide.track, wide.sim.car, seed=0, lens=default_camera())
+    flat.run()
+    wide.run()  # warm-up: ray tables
+    flat_rate = bench.best_rate(flat.run, args.repeats)
+    wide_rate = bench.best_rate(wide.run, args.repeats)
+    yield "sim_inprocess_wide_steps_per_s", wide_rate, "steps/s"
+    yield "sim_inprocess_wide_flat_reference_steps_per_s", flat_rate, "steps/s"
+    yield "sim_inprocess_wide_vs_flat_ratio", wide_rate / flat_rate, "ratio"
