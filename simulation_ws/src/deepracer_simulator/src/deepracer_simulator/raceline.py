@@ -28,6 +28,7 @@ import numpy as np
 from .simulator import SimConfig
 
 DEFAULT_SPACING = 0.05  # m, distance between race-line points
+OPTIMISE_SPACING = 0.2  # m, point spacing while optimising offsets (coarse = well conditioned)
 CURVATURE_STENCIL = 0.25  # m, curvature is read from points this far before and after
 MIN_COMMAND_SPEED = 0.1  # m/s, the agent's slowest speed command (markov.config.SPEED_LIMITS_MPS)
 
@@ -244,14 +245,23 @@ def make_line(name, xy, limits: CarLimits) -> RaceLine:
     return RaceLine(name=name, xy=xy, speed=speed, curvature=kappa, lap_time=lap)
 
 
+def _refine(alpha, n, cor: Corridor) -> np.ndarray:
+    """Offsets at n evenly spaced points from offsets at len(alpha) ones (periodic linear)."""
+    m = len(alpha)
+    u = np.arange(n) * (m / n)
+    fine = np.interp(u, np.arange(m + 1), np.append(alpha, alpha[0]))
+    return np.clip(fine, cor.low, cor.high)
+
+
 # ------------------------------------------------------------------ the API
 def race_lines(track, limits: CarLimits, spacing: float = DEFAULT_SPACING,
                blends: int = 11) -> Dict[str, RaceLine]:
     """{"centre", "min_curvature", "min_time"} RaceLines of a closed Track."""
     cor = corridor(track, limits.half_width, spacing)
+    coarse = corridor(track, limits.half_width, OPTIMISE_SPACING)
     centre = make_line("centre", cor.centre, limits)
-    a_curv = smooth_offsets(cor, _SECOND_DIFF)
-    a_short = smooth_offsets(cor, _FIRST_DIFF)
+    a_curv = _refine(smooth_offsets(coarse, _SECOND_DIFF), len(cor.centre), cor)
+    a_short = _refine(smooth_offsets(coarse, _FIRST_DIFF), len(cor.centre), cor)
     min_curv = make_line("min_curvature", resample(cor.points(a_curv), spacing), limits)
     best = min_curv if min_curv.lap_time <= centre.lap_time else centre
     for w in np.linspace(0.0, 1.0, blends)[1:]:
