@@ -189,3 +189,8 @@ def test_evaluation_run_writes_sim_trace_and_metrics(tmp_path):
     text = stream.getvalue()
     assert len(re.findall(r"trial [12]/2: completion +\d+\.\d% \| .* \| off track \d", text)) == 2
     assert "laps complete, mean completion" in text
+    race = json.loads(store.get_bytes(summary.metrics_key))["race"]
+    assert race["trials"] == 2 and race["limit_s"] > 0
+    assert race["off_track_count"] == sum(t.off_track_count for t in summary.trials)
+    assert summary.race.complete_laps == sum(t.lap_time is not None for t in summary.trials)
+    assert re.search(r"race: laps \d/2 \|.* off track \d+ \| resets \d+", text)

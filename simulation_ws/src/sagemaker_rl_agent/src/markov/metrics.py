@@ -15,7 +15,7 @@ from typing import List, Optional
 from markov.rules import CRASHED, IMMOBILIZED, OFF_TRACK, REVERSED
 
 METRICS_VERSION = 2.0
-BEST_MODEL_METRICS = ("progress", "reward")
+BEST_MODEL_METRICS = ("progress", "reward", "lap_time")
 PHASES = ("training", "evaluation")
 # sim-trace status -> the label the console shows in metrics files
 STATUS_LABELS = {"in_progress": "In progress", "lap_complete": "Lap complete",
@@ -74,11 +74,12 @@ class TrainingMetrics:
 
     def add_episode(self, *, episode: int, trial: int, reward: float, progress: float,
                     status: str, start_time_ms: int, end_time_ms: Optional[int] = None,
-                    phase: str = "training") -> dict:
+                    phase: str = "training", lap_time_s: Optional[float] = None) -> dict:
         """Record one finished episode; `end_time_ms` defaults to now. Returns the entry.
 
         episode: 1-based training episode count; trial: 1-based episode index within
-        the current training round; reward: the episode's total reward; progress: %.
+        the current training round; reward: the episode's total reward; progress: %;
+        lap_time_s: simulated lap time of a complete lap (adds lap_time_in_milliseconds).
         """
         if phase not in PHASES:
             raise ValueError(f"phase {phase!r} is not one of {PHASES}")
@@ -87,6 +88,8 @@ class TrainingMetrics:
         entry.update({"episode": int(episode), "trial": int(trial), "phase": phase,
                       "completion_percentage": int(progress),
                       "episode_status": status_label(status)})
+        if lap_time_s is not None:
+            entry["lap_time_in_milliseconds"] = int(round(lap_time_s * 1000.0))
         self.entries.append(entry)
         return entry
 
@@ -105,6 +108,7 @@ class EvaluationMetrics:
     def __init__(self, path):
         self.path = Path(path)
         self.entries: List[dict] = []
+        self.race: Optional[dict] = None  # markov.race.RaceSummary.to_dict() of the run, if set
         self._resets = dict.fromkeys(RESET_STATUSES, 0)
 
     def count_reset(self, status: str) -> None:
@@ -114,8 +118,12 @@ class EvaluationMetrics:
         self._resets[status] += 1
 
     def add_trial(self, *, progress: float, status: str, start_time_ms: int,
-                  end_time_ms: Optional[int] = None) -> dict:
-        """Record one finished trial; its final status counts as a reset when it is one."""
+                  end_time_ms: Optional[int] = None, lap_time_s: Optional[float] = None) -> dict:
+        """Record one finished trial; its final status counts as a reset when it is one.
+
+        lap_time_s: simulated lap time (penalties included) of a complete lap; adds
+        lap_time_in_milliseconds to the entry.
+        """
         label = status_label(status)
         if status in self._resets:
             self._resets[status] += 1
@@ -129,12 +137,16 @@ class EvaluationMetrics:
         entry.update(counts)
         entry["reset_count"] = sum(counts.values())
         entry["trial"] = len(self.entries) + 1
+        if lap_time_s is not None:
+            entry["lap_time_in_milliseconds"] = int(round(lap_time_s * 1000.0))
         self.entries.append(entry)
         self._resets = dict.fromkeys(RESET_STATUSES, 0)
         return entry
 
     def to_dict(self) -> dict:
-        return {"metrics": self.entries}
+        if self.race is None:
+            return {"metrics": self.entries}
+        return {"metrics": self.entries, "race": self.race}
 
     def write(self) -> Path:
         """Replace the file with every trial so far."""

@@ -143,8 +143,9 @@ class BestTracker:
     A newer checkpoint with an equal metric replaces the best (it has trained longer).
     """
 
-    def __init__(self, store):
+    def __init__(self, store, lower_is_better: bool = False):
         self.store = store
+        self.lower_is_better = lower_is_better  # True for BEST_MODEL_METRIC=lap_time (seconds)
         index = store.read_checkpoints_json()
         self.best = index.best if index is not None else None
         self.last = index.last if index is not None else None
@@ -158,8 +159,9 @@ class BestTracker:
         evaluated = avg_eval_metric is not None
         record = CheckpointRecord(name, float(avg_eval_metric) if evaluated else 0.0, time.time())
         self.last = record
-        improved = evaluated and (self.best is None
-                                  or record.avg_eval_metric >= self.best.avg_eval_metric)
+        improved = evaluated and (self.best is None or (
+            record.avg_eval_metric <= self.best.avg_eval_metric if self.lower_is_better
+            else record.avg_eval_metric >= self.best.avg_eval_metric))
         if improved:
             self.best = record
         self.store.write_checkpoints_json(self.best, self.last)

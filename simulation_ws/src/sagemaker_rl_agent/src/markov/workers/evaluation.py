@@ -19,8 +19,10 @@ from typing import Optional, Tuple
 
 from deepracer_simulation.routes import load_route
 from deepracer_simulation.track import Track
+from markov import race
 from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
+from markov.race import RaceSummary
 from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
 from markov.sensors import camera_obs_shape
 from markov.sim_trace import SimTraceWriter
@@ -57,6 +59,7 @@ class EvaluationSummary:
     trials: Tuple[TrialResult, ...]
     simtrace_key: str  # store key of the sim trace CSV
     metrics_key: str  # store key of the metrics JSON
+    race: Optional[RaceSummary] = None  # lap times against the track's limit
 
 
 class TrialTrace:
@@ -112,6 +115,8 @@ class EvaluationWorker:
             metrics = EvaluationMetrics(workdir / "metrics.json")
             for trial in trials:
                 self._record(metrics, trial)
+            summary = _race_summary([t for t, _, _ in trials], settings.world_name)
+            metrics.race = summary.to_dict()
             metrics_key = layout.evaluation_metrics_key(stamp)
             simtrace_key = layout.evaluation_simtrace_key(stamp)
             store.put_file(metrics.write(), metrics_key)
@@ -120,8 +125,9 @@ class EvaluationWorker:
                 store.put_file(video, f"evaluation-{stamp}/videos/{video.name}")
                 self.progress.line(f"video: {store.describe(f'evaluation-{stamp}/videos/{video.name}')}")
         self._print_summary(trials, store, metrics_key, simtrace_key)
+        self.progress.line(f"race: {summary.line()}")
         return EvaluationSummary(name, stamp, tuple(t for t, _, _ in trials), simtrace_key,
-                                 metrics_key)
+                                 metrics_key, summary)
 
     def _policy(self, store, name, metadata, workdir):
         from markov.ppo import PPOPolicy
@@ -185,7 +191,8 @@ class EvaluationWorker:
         for status in resets:
             metrics.count_reset(status)
         entry = metrics.add_trial(progress=result.progress, status=result.status,
-                                  start_time_ms=start_ms, end_time_ms=end_ms)
+                                  start_time_ms=start_ms, end_time_ms=end_ms,
+                                  lap_time_s=result.lap_time)
         if self.settings.race.race_type == "HEAD_TO_HEAD_RACING":
             entry["overtake_count"] = result.overtakes  # written with the entry
 
@@ -269,6 +276,12 @@ def _drive(env, choose, options, target, should_stop, seed):
             status, done = LAP_COMPLETE, True
     return (status, info["progress"], info["elapsed_time"], info["steps"],
             info["reward_params"]["projection_distance"], info.get("overtakes", 0))
+
+
+def _race_summary(results, world_name) -> RaceSummary:
+    """Lap times of the trials against the track's minimum-time lap."""
+    return race.summarize([r.lap_time for r in results], race.lap_limit_s(world_name),
+                          sum(r.off_track_count for r in results), sum(r.resets for r in results))
 
 
 def _trial_line(r: TrialResult, total: int) -> str:

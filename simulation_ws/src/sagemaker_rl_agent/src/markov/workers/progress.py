@@ -27,6 +27,7 @@ class IterationReport:
     samples_per_s: float  # update throughput: samples x epochs per second
     checkpoint: str  # the checkpoint saved
     best: bool  # whether it became the best checkpoint
+    race: Optional[str] = None  # the evaluation's markov.race.RaceSummary.line(), if any
 
 
 class Progress:
@@ -51,6 +52,8 @@ class Progress:
                   f"full laps {r.full_lap_pct:5.1f}% | eval {evaluation} | "
                   f"{r.steps_per_s:6.1f} steps/s | update {r.update_s:5.1f} s "
                   f"({r.samples_per_s:.0f} samples/s) | {r.checkpoint}{' (best)' if r.best else ''}")
+        if r.race:
+            self.line(f"iteration {r.iteration:3d} | race: {r.race}")
 
     def episode_bar(self, total: int, description: str):
         """A tqdm bar over `total` episodes on stderr; a no-op object when not wanted."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from markov.envs.defaults import HYPERPARAMETERS, MODEL_METADATA, REWARD_FUNCTION, shipped_config
+from markov.race import BEST_MODEL_METRICS
 from markov.store import DEFAULT_PREFIX, make_store_from_env
 from markov.workers.race_settings import RaceSettings, race_settings
 
@@ -91,6 +92,8 @@ class TrainingSettings:
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
     randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
+    best_model_metric: str = "progress"  # BEST_MODEL_METRIC: "progress" (mean evaluation
+    #                                      progress) or "lap_time" (mean lap, all laps complete)
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -261,7 +264,8 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         seed=_seed(source, "TRAINING_SEED"),
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
         preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError),
-        randomization_file=_randomization(source))
+        randomization_file=_randomization(source),
+        best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS))
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,

@@ -24,7 +24,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from markov import race
 from markov.metrics import TrainingMetrics
+from markov.rules import OFF_TRACK
 from markov.sim_trace import SimTraceWriter
 from markov.sensors import camera_obs_shape
 from markov.store import NotFoundError, layout
@@ -131,10 +133,12 @@ class TrainingWorker:
                                f"{name} at {source.describe()}")
         else:
             self.progress.line(f"new model at {store.describe()}")
-        self.metrics = TrainingMetrics(self.workdir / "TrainingMetrics.json")
+        self.metrics = TrainingMetrics(self.workdir / "TrainingMetrics.json",
+                                       best_model_metric=settings.best_model_metric)
         self.metrics.entries = self._stored_metrics() if start and start[0] == "resume" else []
         self.episodes = sum(1 for e in self.metrics.entries if e.get("phase") == "training")
-        self.tracker = checkpoints.BestTracker(store)
+        self.tracker = checkpoints.BestTracker(
+            store, lower_is_better=settings.best_model_metric == "lap_time")
         self.trace = SimTraceWriter()
         self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
                                  hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
@@ -235,7 +239,7 @@ class TrainingWorker:
                                          self.trainer.optimizer, self._iteration_files(),
                                          self.settings.store.unsent_dir())
         (self.workdir / f"{self.n}-iteration.csv").unlink()
-        evaluation, eval_progress, best = self._evaluate(name)
+        evaluation, eval_progress, best, race_line = self._evaluate(name)
         self.tracker.prune(self.settings.keep_checkpoints)
         report = IterationReport(
             iteration=self.n, episodes=self.episodes,
@@ -245,24 +249,36 @@ class TrainingWorker:
             eval_progress=eval_progress,
             eval_laps=f"{sum(r.lap_complete for r in evaluation)}/{len(evaluation)}",
             steps_per_s=len(rollout) / max(played_s, 1e-9), update_s=stats["update_s"] + buffer_s,
-            samples_per_s=stats["samples_per_s"], checkpoint=name, best=best)
+            samples_per_s=stats["samples_per_s"], checkpoint=name, best=best, race=race_line)
         self.n += 1
         return report, stats
 
     def _evaluate(self, name):
-        """Greedy episodes with checkpoint `name`; record them; return (results, mean progress, best?)."""
+        """Greedy episodes with checkpoint `name`; record them.
+
+        Returns (results, mean progress, best?, race summary line or None).
+        """
         evaluation = [] if self.stop() else play_evaluation(
             self.env, self.policy, self.settings.eval_episodes, should_stop=self.stop)
         for trial, result in enumerate(evaluation, 1):
             self.metrics.add_episode(episode=self.episodes, trial=trial, reward=result.reward,
                                      progress=result.progress, status=result.status,
                                      start_time_ms=result.start_ms, end_time_ms=result.end_ms,
-                                     phase="evaluation")
+                                     phase="evaluation", lap_time_s=result.lap_time)
         eval_progress = float(np.mean([r.progress for r in evaluation])) if evaluation else None
-        best = self.tracker.record(name, eval_progress)  # None (skipped): the last, not the best
+        lap_times = [r.lap_time if r.lap_complete else None for r in evaluation]
+        score = race.best_model_score(self.settings.best_model_metric,
+                                      [r.progress for r in evaluation], lap_times)
+        best = self.tracker.record(name, score)  # None (skipped): the last, not the best
         self.store.put_file(self.metrics.write(), layout.TRAINING_METRICS_KEY)
         self._write_plot()
-        return evaluation, eval_progress, best
+        summary = race.summarize(lap_times, self._lap_limit(), sum(
+            r.status == OFF_TRACK for r in evaluation)) if evaluation else None
+        return evaluation, eval_progress, best, summary.line() if summary else None
+
+    def _lap_limit(self):
+        """The track's minimum-time lap (s), computed once; None for an open track."""
+        return race.lap_limit_s(self.settings.world_name)
 
     def _write_plot(self):
         """plots/training.png and training.csv after each iteration (a failure only warns)."""
@@ -312,8 +328,10 @@ class TrainingWorker:
         best, last = self.tracker.best, self.tracker.last
         if best is not None:
             key = checkpoints.export_car_package(self.store, best.name)
-            self.progress.line(f"car package of {best.name} (mean evaluation progress "
-                               f"{best.avg_eval_metric:.1f}%): {self.store.describe(key)}")
+            metric = (f"mean evaluation lap {best.avg_eval_metric:.2f} s"
+                      if self.tracker.lower_is_better
+                      else f"mean evaluation progress {best.avg_eval_metric:.1f}%")
+            self.progress.line(f"car package of {best.name} ({metric}): {self.store.describe(key)}")
         elif last is not None:  # no checkpoint evaluated yet
             key = checkpoints.export_car_package(self.store, last.name)
             self.progress.line(f"car package of {last.name} (not evaluated): "
