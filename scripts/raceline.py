@@ -44,6 +44,8 @@ def summary(world, track, lines):
         key = "centre_line" if name == "centre" else name
         out[f"{key}_lap_s"] = round(line.lap_time, 3)
         out[f"{key}_length_m"] = round(line.length, 3)
+        if not line.feasible:
+            out[f"{key}_feasible"] = False  # tighter than the steering allows somewhere
     out["min_time_top_speed_mps"] = round(float(lines["min_time"].speed.max()), 3)
     return out
 
@@ -150,8 +152,11 @@ def _all(worlds, car, limits, markdown):
         elif "error" in r:
             print(f"| {world} | {track.length:.2f} | - | - | - ({r['error']}) |", flush=True)
         else:
-            print(f"| {world} | {r['track_length_m']:.2f} | {r['centre_line_lap_s']:.2f} | "
-                  f"{r['min_curvature_lap_s']:.2f} | {r['min_time_lap_s']:.2f} |", flush=True)
+            mark = {k: "*" if r.get(f"{k}_feasible") is False else ""
+                    for k in ("centre_line", "min_curvature", "min_time")}
+            print(f"| {world} | {r['track_length_m']:.2f} | {r['centre_line_lap_s']:.2f}"
+                  f"{mark['centre_line']} | {r['min_curvature_lap_s']:.2f}{mark['min_curvature']} | "
+                  f"{r['min_time_lap_s']:.2f}{mark['min_time']} |", flush=True)
     return 0
 
 

@@ -112,6 +112,13 @@ def test_open_narrow_and_too_tight_tracks_are_refused(limits):
         raceline.speed_profile(0.2 * np.column_stack([np.cos(a), np.sin(a)]), limits)
 
 
+def test_a_line_tighter_than_the_steering_is_flagged_and_capped(limits):
+    a = np.linspace(0, 2 * math.pi, 40, endpoint=False)
+    line = raceline.make_line("tight", 0.2 * np.column_stack([np.cos(a), np.sin(a)]), limits)
+    assert not line.feasible
+    assert line.speed.max() == pytest.approx(math.sqrt(limits.grip * limits.min_radius))
+
+
 def test_script_prints_json_and_saves_lines_and_png(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "raceline.py"), "reinvent_base",
                           "--json", "--out", str(tmp_path)], capture_output=True, text=True,

@@ -70,6 +70,7 @@ class RaceLine:
     speed: np.ndarray  # m/s, (N,) speed profile
     curvature: np.ndarray  # 1/m, (N,) signed, left positive
     lap_time: float  # s, one lap at the speed profile
+    feasible: bool = True  # False: somewhere tighter than the steering allows (speed capped there)
 
     @property
     def length(self) -> float:
@@ -191,8 +192,11 @@ def _accelerate(v0, ds, target, tau):
     return target - (target - v0) * math.exp(-t / tau)
 
 
-def speed_profile(xy, limits: CarLimits):
+def speed_profile(xy, limits: CarLimits, strict: bool = True):
     """(speed (N,), curvature (N,), lap time s) of a closed line at the car's limits.
+
+    strict: raise RaceLineError where the line turns tighter than the steering
+    allows; else those points are driven at the tightest turn's speed.
 
     Lateral limit v <= sqrt(grip / |kappa|) and top speed; a forward pass
     accelerating with the first-order response towards max_speed, a backward
@@ -200,12 +204,12 @@ def speed_profile(xy, limits: CarLimits):
     """
     kappa = curvature(xy)
     tight = np.abs(kappa) > 1.0 / limits.min_radius
-    if np.any(tight):
+    if strict and np.any(tight):
         i = int(np.argmax(np.abs(kappa)))
         raise RaceLineError(f"the line turns tighter (radius {1.0 / abs(kappa[i]):.3f} m at "
                             f"point {i}) than the steering allows ({limits.min_radius:.3f} m)")
     vmax = np.minimum(limits.max_speed,
-                      np.sqrt(limits.grip / np.maximum(np.abs(kappa), 1e-9)))
+                      np.sqrt(limits.grip / np.clip(np.abs(kappa), 1e-9, 1.0 / limits.min_radius)))
     ds = _segment_lengths(xy)
     n = len(xy)
     v = vmax.copy()
@@ -241,8 +245,10 @@ def _brake_entry(v_exit, ds, floor, tau):
 
 
 def make_line(name, xy, limits: CarLimits) -> RaceLine:
-    speed, kappa, lap = speed_profile(xy, limits)
-    return RaceLine(name=name, xy=xy, speed=speed, curvature=kappa, lap_time=lap)
+    """A RaceLine through `xy`; feasible=False where it is tighter than the steering allows."""
+    speed, kappa, lap = speed_profile(xy, limits, strict=False)
+    feasible = bool(np.all(np.abs(kappa) <= 1.0 / limits.min_radius))
+    return RaceLine(name=name, xy=xy, speed=speed, curvature=kappa, lap_time=lap, feasible=feasible)
 
 
 def _refine(alpha, n, cor: Corridor) -> np.ndarray:
@@ -263,16 +269,15 @@ def race_lines(track, limits: CarLimits, spacing: float = DEFAULT_SPACING,
     a_curv = _refine(smooth_offsets(coarse, _SECOND_DIFF), len(cor.centre), cor)
     a_short = _refine(smooth_offsets(coarse, _FIRST_DIFF), len(cor.centre), cor)
     min_curv = make_line("min_curvature", resample(cor.points(a_curv), spacing), limits)
-    best = min_curv if min_curv.lap_time <= centre.lap_time else centre
+    candidates = [min_curv, centre]
     for w in np.linspace(0.0, 1.0, blends)[1:]:
         alpha = (1.0 - w) * a_curv + w * a_short
-        try:
-            line = make_line("min_time", resample(cor.points(alpha), spacing), limits)
-        except RaceLineError:
-            continue
-        if line.lap_time < best.lap_time:
-            best = line
-    min_time = RaceLine("min_time", best.xy, best.speed, best.curvature, best.lap_time)
+        candidates.append(make_line("min_time", resample(cor.points(alpha), spacing), limits))
+    # The fastest; where a line turns tighter than the steering allows (feasible False,
+    # e.g. hairpins narrower than the car's turning circle) its speed there is capped.
+    best = min(candidates, key=lambda line: line.lap_time)
+    min_time = RaceLine("min_time", best.xy, best.speed, best.curvature, best.lap_time,
+                        best.feasible)
     return {"centre": centre, "min_curvature": min_curv, "min_time": min_time}
 
 
