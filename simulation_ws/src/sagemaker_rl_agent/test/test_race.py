@@ -78,3 +78,31 @@ def test_metrics_json_carry_lap_times_and_the_race(tmp_path):
     data = json.loads(training.write().read_text())
     assert data["best_model_metric"] == "lap_time"
     assert data["metrics"][0]["lap_time_in_milliseconds"] == 7000
+
+
+def test_race_benchmark_racing_setup_is_valid(tmp_path):
+    """The race suite registers, and its racing setup passes the training worker's checks."""
+    import argparse
+    import importlib.util
+    import runpy
+    from pathlib import Path
+
+    from markov.workers.userfiles import check_user_files
+
+    root = next((p for p in Path(__file__).resolve().parents
+                 if (p / "scripts" / "benchmark.py").is_file()), None)
+    if root is None:
+        pytest.skip("scripts/ is not above this test (installed copy)")
+    spec = importlib.util.spec_from_file_location("benchmark_script", root / "scripts" / "benchmark.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    suite = runpy.run_path(str(root / "scripts" / "benchmarks" / "race.py"),
+                           init_globals={"bench": bench})
+    assert "race_best_lap_s" in bench.SUITES["race"].benchmarks
+    args = argparse.Namespace(world="reinvent_base", minutes=60.0, seed=1, setup="racing", trials=3)
+    settings = training_settings(suite["race_environ"](args, tmp_path))
+    assert settings.best_model_metric == "lap_time" and settings.stop_after_full_laps == 0
+    check_user_files(settings)
+    default = training_settings(suite["race_environ"](
+        argparse.Namespace(**{**vars(args), "setup": "default"}), tmp_path))
+    assert default.best_model_metric == "progress"
