@@ -334,8 +334,9 @@ class TrainingWorker:
             self.progress.line(f"car package of {best.name} ({metric}): {self.store.describe(key)}")
         elif last is not None:  # no checkpoint evaluated yet
             key = checkpoints.export_car_package(self.store, last.name)
-            self.progress.line(f"car package of {last.name} (not evaluated): "
-                               f"{self.store.describe(key)}")
+            why = ("no evaluation completed every lap" if self.tracker.lower_is_better
+                   else "not evaluated")
+            self.progress.line(f"car package of {last.name} ({why}): {self.store.describe(key)}")
         return TrainingSummary(
             iterations=len(reports), episodes=self.episodes, steps=self.steps,
             best_checkpoint=best.name if best else None,
