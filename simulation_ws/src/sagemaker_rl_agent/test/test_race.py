@@ -106,3 +106,28 @@ def test_race_benchmark_racing_setup_is_valid(tmp_path):
     default = training_settings(suite["race_environ"](
         argparse.Namespace(**{**vars(args), "setup": "default"}), tmp_path))
     assert default.best_model_metric == "progress"
+
+
+def test_race_line_helpers_inside_a_reward_function_file(tmp_path):
+    from pathlib import Path
+
+    from deepracer_simulation.routes import load_route
+    from deepracer_simulation.track import Track
+    from markov.reward import load_reward_function
+    from markov.reward_params import sample_reward_params
+
+    track = Track(load_route("reinvent_base"), "reinvent_base")
+    params = dict(sample_reward_params(track.waypoints, track.width)[0])
+    line = race.race_line(params)
+    assert line.lap_time < race.lap_limit_s("reinvent_base") * 1.2
+    params.update(x=float(line.xy[10, 0]), y=float(line.xy[10, 1]), speed=float(line.speed[10]),
+                  is_offtrack=False, all_wheels_on_track=True)
+    assert race.race_line_target(params) == pytest.approx((0.0, line.speed[10]), abs=1e-9)
+    root = next((p for p in Path(__file__).resolve().parents
+                 if (p / "scripts" / "benchmarks").is_dir()), None)
+    if root is None:
+        pytest.skip("scripts/ is not above this test (installed copy)")
+    reward = load_reward_function(root / "scripts/benchmarks/race_setup/reward_race_line.py")
+    on_line = reward(dict(params))
+    params.update(speed=0.5 * line.speed[10])
+    assert on_line == pytest.approx(1.0, abs=1e-2) and reward(params) < on_line

@@ -82,3 +82,45 @@ def best_model_score(metric: str, progresses: Sequence[float],
     if any(t is None for t in lap_times) or not lap_times:
         return None
     return sum(lap_times) / len(lap_times)
+
+
+# ------------------------------------------- helpers for reward function files
+@functools.lru_cache(maxsize=8)
+def _line_from_waypoints(waypoints: tuple, track_width: float):
+    import numpy as np
+
+    from deepracer_simulation.car_model import load_car_model
+    from deepracer_simulation.track import Track
+    from deepracer_simulator import raceline
+
+    centre = np.asarray(waypoints, dtype=float)
+    if not np.allclose(centre[0], centre[-1]):
+        centre = np.vstack([centre, centre[:1]])
+    d = np.roll(centre[:-1], -1, axis=0) - np.roll(centre[:-1], 1, axis=0)
+    d /= np.hypot(d[:, 0], d[:, 1])[:, None]
+    normal = np.column_stack([-d[:, 1], d[:, 0]])
+    normal = np.vstack([normal, normal[:1]])
+    half = track_width / 2.0
+    route = np.hstack([centre, centre + half * normal, centre - half * normal])
+    limits = raceline.CarLimits.from_car(load_car_model())
+    return raceline.race_lines(Track(route, "reward-params"), limits)["min_time"]
+
+
+def race_line(params):
+    """The minimum-time RaceLine (xy, speed) of the track in a reward function's `params`.
+
+    Usable inside a reward function file (`from markov.race import race_line`):
+    built from `waypoints` and `track_width` (a road of constant width), computed
+    once per track (about a second) and cached.
+    """
+    return _line_from_waypoints(tuple(map(tuple, params["waypoints"])), float(params["track_width"]))
+
+
+def race_line_target(params):
+    """(distance m from the front point to the race line, the line's speed m/s there)."""
+    import numpy as np
+
+    line = race_line(params)
+    d = np.hypot(line.xy[:, 0] - params["x"], line.xy[:, 1] - params["y"])
+    i = int(np.argmin(d))
+    return float(d[i]), float(line.speed[i])
