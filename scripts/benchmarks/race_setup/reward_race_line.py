@@ -1,9 +1,9 @@
 """Race-line reward: stay close to the minimum-time line and drive its speed profile.
 
-The line comes from markov.race.race_line (computed from the waypoints and track
+The line comes from markov.laptime.race_line (computed from the waypoints and track
 width in params, cached); see docs/racing.md.
 """
-from markov.race import race_line_target
+from markov.laptime import race_line_target
 
 
 def reward_function(params):

@@ -108,7 +108,7 @@ class EvaluationMetrics:
     def __init__(self, path):
         self.path = Path(path)
         self.entries: List[dict] = []
-        self.race: Optional[dict] = None  # markov.race.RaceSummary.to_dict() of the run, if set
+        self.race: Optional[dict] = None  # markov.laptime.RaceSummary.to_dict() of the run, if set
         self._resets = dict.fromkeys(RESET_STATUSES, 0)
 
     def count_reset(self, status: str) -> None:

@@ -19,10 +19,10 @@ from typing import Optional, Tuple
 
 from deepracer_simulation.routes import load_route
 from deepracer_simulation.track import Track
-from markov import race
+from markov import laptime
 from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
-from markov.race import RaceSummary
+from markov.laptime import RaceSummary
 from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
 from markov.sensors import camera_obs_shape
 from markov.sim_trace import SimTraceWriter
@@ -280,7 +280,7 @@ def _drive(env, choose, options, target, should_stop, seed):
 
 def _race_summary(results, world_name) -> RaceSummary:
     """Lap times of the trials against the track's minimum-time lap."""
-    return race.summarize([r.lap_time for r in results], race.lap_limit_s(world_name),
+    return laptime.summarize([r.lap_time for r in results], laptime.lap_limit_s(world_name),
                           sum(r.off_track_count for r in results), sum(r.resets for r in results))
 
 

@@ -27,7 +27,7 @@ class IterationReport:
     samples_per_s: float  # update throughput: samples x epochs per second
     checkpoint: str  # the checkpoint saved
     best: bool  # whether it became the best checkpoint
-    race: Optional[str] = None  # the evaluation's markov.race.RaceSummary.line(), if any
+    race: Optional[str] = None  # the evaluation's markov.laptime.RaceSummary.line(), if any
 
 
 class Progress:

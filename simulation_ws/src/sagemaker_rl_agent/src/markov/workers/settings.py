@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from markov.envs.defaults import HYPERPARAMETERS, MODEL_METADATA, REWARD_FUNCTION, shipped_config
-from markov.race import BEST_MODEL_METRICS
+from markov.laptime import BEST_MODEL_METRICS
 from markov.store import DEFAULT_PREFIX, make_store_from_env
 from markov.workers.race_settings import RaceSettings, race_settings
 

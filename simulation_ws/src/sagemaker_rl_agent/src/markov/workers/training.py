@@ -24,7 +24,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from markov import race
+from markov import laptime
 from markov.metrics import TrainingMetrics
 from markov.rules import OFF_TRACK
 from markov.sim_trace import SimTraceWriter
@@ -267,18 +267,18 @@ class TrainingWorker:
                                      phase="evaluation", lap_time_s=result.lap_time)
         eval_progress = float(np.mean([r.progress for r in evaluation])) if evaluation else None
         lap_times = [r.lap_time if r.lap_complete else None for r in evaluation]
-        score = race.best_model_score(self.settings.best_model_metric,
+        score = laptime.best_model_score(self.settings.best_model_metric,
                                       [r.progress for r in evaluation], lap_times)
         best = self.tracker.record(name, score)  # None (skipped): the last, not the best
         self.store.put_file(self.metrics.write(), layout.TRAINING_METRICS_KEY)
         self._write_plot()
-        summary = race.summarize(lap_times, self._lap_limit(), sum(
+        summary = laptime.summarize(lap_times, self._lap_limit(), sum(
             r.status == OFF_TRACK for r in evaluation)) if evaluation else None
         return evaluation, eval_progress, best, summary.line() if summary else None
 
     def _lap_limit(self):
         """The track's minimum-time lap (s), computed once; None for an open track."""
-        return race.lap_limit_s(self.settings.world_name)
+        return laptime.lap_limit_s(self.settings.world_name)
 
     def _write_plot(self):
         """plots/training.png and training.csv after each iteration (a failure only warns)."""

@@ -1,6 +1,12 @@
-"""Suite race: train a racing setup, then 3 laps from the start line against the track's limit.
+"""Benchmark race_best_lap_s of suite race: train a racing setup, then 3 laps from the
+start line against the track's limit.
 
-    scripts/benchmark.py race --world reinvent_base --minutes 60 --seed 0 [--setup default]
+    scripts/benchmark.py race --only race_best_lap_s --world reinvent_base --minutes 60 --seed 0
+        [--setup default]
+
+The suite "race" is shared with the race types' benchmarks (race_types.py, loaded
+before this file: "race_types" sorts before "racing"); this file adds --setup to
+its options and this benchmark to it (or declares the suite when it is absent).
 
 Setups: "racing" (scripts/benchmarks/race_setup: discrete PPO, 8 actions up to
 4 m/s, a progress-per-step reward, BEST_MODEL_METRIC=lap_time, no early stop)
@@ -12,16 +18,35 @@ from pathlib import Path
 SETUP_DIR = Path(__file__).resolve().parent / "race_setup"
 
 
+def _setup_option(parser):
+    parser.add_argument("--setup", choices=("racing", "default"), default="racing",
+                        help="race_best_lap_s: racing (scripts/benchmarks/race_setup) or default "
+                             "(the shipped files)")
+
+
 def _options(parser):
     parser.add_argument("--world", default="reinvent_base", help="WORLD_NAME to train on")
     parser.add_argument("--minutes", type=float, default=60.0, help="training budget, wall-clock minutes")
     parser.add_argument("--seed", type=int, default=0, help="TRAINING_SEED")
-    parser.add_argument("--setup", choices=("racing", "default"), default="racing",
-                        help="racing: scripts/benchmarks/race_setup; default: the shipped files")
     parser.add_argument("--trials", type=bench.positive_int, default=3, help="evaluation laps")
+    _setup_option(parser)
 
 
-bench.suite("race", "racing: train a racing setup, evaluate laps against the track's limit", _options)
+def _declare():
+    shared = bench.SUITES.get("race")
+    if shared is None:
+        bench.suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
+                    _options)
+        return
+    earlier = shared.add_options
+
+    def both(parser):
+        earlier(parser)
+        _setup_option(parser)
+    shared.add_options = both
+
+
+_declare()
 
 
 def race_environ(args, store_dir) -> dict:
@@ -30,6 +55,8 @@ def race_environ(args, store_dir) -> dict:
                "TRAINING_SEED": str(args.seed), "MAX_TRAINING_MINUTES": str(args.minutes),
                "NUMBER_OF_TRIALS": str(args.trials), "PROGRESS_BAR": "false",
                "EVALUATION_MAX_RESETS": "0"}
+    if getattr(args, "hyperparameters", ""):
+        environ["HYPERPARAMETERS_FILE"] = args.hyperparameters
     if args.setup == "racing":
         environ.update({"MODEL_METADATA_FILE": str(SETUP_DIR / "model_metadata.json"),
                         "REWARD_FILE": str(SETUP_DIR / "reward_function.py"),

@@ -109,7 +109,7 @@ def _line_from_waypoints(waypoints: tuple, track_width: float):
 def race_line(params):
     """The minimum-time RaceLine (xy, speed) of the track in a reward function's `params`.
 
-    Usable inside a reward function file (`from markov.race import race_line`):
+    Usable inside a reward function file (`from markov.laptime import race_line`):
     built from `waypoints` and `track_width` (a road of constant width), computed
     once per track (about a second) and cached.
     """
