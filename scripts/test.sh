@@ -31,7 +31,21 @@ bash "$ROOT/scripts/setup.sh" --quiet
 source_workspaces
 
 RESULTS=$(mktemp -d /tmp/deepracer_test.XXXXXX)
-trap 'rm -rf "$RESULTS"' EXIT
+# Everything the tests write to the temporary directory (TensorFlow's
+# __autograph_generated_file*.py, deepracer-training-* work folders of killed
+# workers, rostest's files) goes under $RESULTS/tmp and is removed with it.
+export TMPDIR="$RESULTS/tmp"
+mkdir -p "$TMPDIR"
+trap 'report_leftovers; rm -rf "$RESULTS"' EXIT
+
+# Say what the tests left in the private temporary directory (removed at exit).
+report_leftovers() {
+  local left
+  left=$(find "$TMPDIR" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  if (( left )); then
+    echo "[test] removed $left temporary file(s) or folder(s) left by the tests in \$TMPDIR"
+  fi
+}
 PASSED=0 FAILED=0
 
 # Print "passed failed" from a JUnit XML file.

@@ -92,6 +92,18 @@ class SimTraceWriter:
     def __len__(self) -> int:
         return len(self._lines)
 
+    def take_lines(self) -> List[str]:
+        """The lines recorded since the last flush or take, which the writer then forgets."""
+        lines, self._lines = self._lines, []
+        return lines
+
+    def extend(self, lines) -> None:
+        """Append lines recorded elsewhere (e.g. by the writer of another env), echoing them."""
+        for line in lines:
+            self._lines.append(line)
+            if self.echo:
+                (self._stream or sys.stdout).write(SIM_TRACE_PREFIX + line + "\n")
+
     def flush_iteration(self, path) -> Path:
         """Write the header and the recorded lines to `path` atomically, then forget them."""
         text = CSV_HEADER + "\n" + "".join(line + "\n" for line in self._lines)

@@ -86,6 +86,29 @@ class Explorer:
         return actions[0], None
 
 
+    def choose_batch(self, obs_batch):
+        """(actions, log-probs or None) for a batch of observations (B, 120, 160, 1) uint8:
+        one policy call for the batch; the same random draws, row by row, as B single calls."""
+        count = len(obs_batch)
+        if self.kind == "categorical":
+            self.steps_done += count
+            actions, log_probs, _ = self.policy.act(obs_batch, rng=self.rng, with_value=False)
+            return list(actions), [float(p) for p in log_probs]
+        greedy_rows, actions = [], [None] * count
+        for row in range(count):
+            self.steps_done += 1
+            if self.rng.random() < self.epsilon:
+                actions[row] = (self.rng.uniform(-1.0, 1.0, 2).astype(np.float32)
+                                if self.policy.continuous else int(self.rng.integers(self.policy.n_actions)))
+            else:
+                greedy_rows.append(row)
+        if greedy_rows:
+            chosen, _, _ = self.policy.act(obs_batch[greedy_rows], greedy=True, with_value=False)
+            for row, action in zip(greedy_rows, chosen):
+                actions[row] = action
+        return actions, [None] * count
+
+
 def greedy(policy):
     """An action chooser taking the most likely action (the Gaussian means when continuous)."""
     def choose(obs):

@@ -33,11 +33,11 @@ from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
 from markov.workers.cli import run_worker
 from markov.workers.progress import IterationReport, Progress, StopRequest
-from markov.workers.rollout import (Explorer, Rollout, episode_step_limit, play_episode,
-                                    play_evaluation)
-from markov.workers.settings import TrainingSettings, randomization_spec, training_settings
+from markov.workers.rollout import Explorer, play_evaluation
+from markov.workers.settings import TrainingSettings, training_settings
 from markov.workers.userfiles import (check_same_model, check_user_files, stored_metadata,
                                       upload_user_files)
+from markov.workers.vector import VectorCollector, make_training_envs
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ class TrainingWorker:
             try:
                 return self._loop()
             finally:
-                self.env.close()
+                self.collector.close()
+                if self.pool is not None:
+                    self.pool.close()
 
     def _starting_point(self, store, user):
         """("resume", store, name), ("pretrained", store, name) or None for a new model."""
@@ -111,7 +113,6 @@ class TrainingWorker:
         return "pretrained", source, name
 
     def _build(self, store, user, start):
-        from markov.envs import DeepRacerRacetrackEnv
         from markov.ppo import PPOConfig, PPOPolicy, PPOTrainer
 
         settings, hp, metadata = self.settings, user.hyperparameters, user.model_metadata
@@ -122,6 +123,7 @@ class TrainingWorker:
                                 seed=settings.seed, obs_shape=camera_obs_shape(metadata.sensor))
         self.trainer = PPOTrainer(self.policy, PPOConfig.from_mapping(hp.to_dict()),
                                   seed=settings.seed)
+        self.progress.line(f"learner device: {learner_device()}")
         self.n, self.steps = 0, 0
         if start is not None:
             kind, source, name = start
@@ -142,16 +144,18 @@ class TrainingWorker:
         self.trace = SimTraceWriter()
         self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
                                  hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
+        self.pool = None
+        if settings.rollout_workers > 1:
+            from markov.workers.pool import RolloutPool
+            self.pool = RolloutPool(settings, self.progress.line)
+        envs = make_training_envs(settings, user, 1 if self.pool else settings.envs_per_worker,
+                                  self.episodes)
+        self.env = envs[0]  # also plays the evaluation episodes
+        self.collector = VectorCollector(envs, self.explorer, self.trace)
         from markov.watch.feed import make_feed
-        feed = make_feed(self.trace, settings)  # for scripts/viewer.py; idle when nobody watches
-        self.env = DeepRacerRacetrackEnv(
-            settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
-            backend=settings.backend, sim_trace=self.trace if feed is None else feed,
-            episode_offset=self.episodes, domain_randomization=randomization_spec(settings),
-            max_steps=episode_step_limit(user.track_length, metadata.action_space),
-            **settings.race.env_kwargs())
-        if feed is not None:
-            feed.env = self.env
+        feed = make_feed(self.env.sim_trace, settings)  # for scripts/viewer.py; idle when nobody
+        if feed is not None:  # watches; it shows env 0 (with rollout workers: its evaluations)
+            self.env.sim_trace, feed.env = feed, self.env
 
     def _stored_metrics(self) -> list:
         try:
@@ -202,29 +206,30 @@ class TrainingWorker:
                             samples / max(trainer_s, 1e-9))
 
     def _collect(self, count, seed):
-        """Play up to `count` exploring episodes; return (Rollout, [EpisodeResult])."""
-        rollout, results = Rollout(), []
+        """Play up to `count` exploring episodes on the envs; return (Rollout, [EpisodeResult])."""
         bar = self.progress.episode_bar(count, f"iteration {self.n}")
+
+        def ended(result):
+            bar.update()
+            bar.set_postfix_str(f"progress {result.progress:.0f}%")
         try:
-            for _ in range(count):
-                if self._over_budget():
-                    break
-                result = play_episode(self.env, self.explorer, rollout=rollout,
-                                      reset_options={"episode": self.episodes},  # 0-based
-                                      should_stop=self.stop, seed=seed)
-                seed = None
-                if result is None:
-                    break
-                results.append(result)
-                self.episodes += 1
-                self.metrics.add_episode(episode=self.episodes, trial=len(results),
-                                         reward=result.reward, progress=result.progress,
-                                         status=result.status, start_time_ms=result.start_ms,
-                                         end_time_ms=result.end_ms)
-                bar.update()
-                bar.set_postfix_str(f"progress {result.progress:.0f}%")
+            if self.pool is not None:
+                rollout, results = self.pool.collect(
+                    self.policy.policy_net.get_weights(), count, self.episodes, seed=seed,
+                    steps_done=self.explorer.steps_done, trace=self.trace, should_stop=self.stop)
+                self.explorer.steps_done += len(rollout)
+            else:
+                rollout, results = self.collector.collect(
+                    count, self.episodes, seed=seed, should_stop=self.stop,  # episodes 0-based
+                    may_start=lambda: not self._over_budget(), on_episode=ended)
         finally:
             bar.close()
+        for trial, result in enumerate(results, 1):  # in episode order
+            self.episodes += 1
+            self.metrics.add_episode(episode=self.episodes, trial=trial,
+                                     reward=result.reward, progress=result.progress,
+                                     status=result.status, start_time_ms=result.start_ms,
+                                     end_time_ms=result.end_ms)
         return rollout, results
 
     def _train_and_save(self, rollout, results, played_s):
@@ -345,6 +350,14 @@ class TrainingWorker:
             minutes_to_full_lap=first_full_lap,
             rollout_steps_per_s=rollout_rate if reports else None,
             update_samples_per_s=update_rate if reports else None, reports=tuple(reports))
+
+
+def learner_device() -> str:
+    """Where TensorFlow runs the PPO update: its first GPU when it sees one, else the CPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"GPU ({gpus[0].name})" if gpus else "CPU (TensorFlow sees no GPU)"
 
 
 def main(environ=None, params=None, extra_errors=()) -> int:

@@ -1,0 +1,190 @@
+"""Rollout workers as Ray actors (ROLLOUT_WORKERS > 1): the only module that imports ray.
+
+`RolloutPool(settings, log)` starts a private Ray instance (127.0.0.1, no
+dashboard) or, when `settings.ray_address` is set, joins that cluster, and
+creates `settings.rollout_workers` actors. Each actor builds, once, the policy,
+the explorer and `settings.envs_per_worker` envs from the user's files (the
+same paths on every machine) and plays its share of each iteration's episodes
+with a `VectorCollector`. `collect` sends the current policy weights with one
+`ray.put`, gives worker w a contiguous block of episode numbers and returns the
+same `(Rollout, [EpisodeResult])` as the in-process collector, the blocks in
+episode order, their sim trace rows appended to `trace`.
+
+Same seed and same worker count give the same episodes: worker w's explorer and
+envs are seeded from the training seed and their global index. A worker that
+dies (its process killed) is replaced by a new actor, which plays its block
+again; the iteration completes and the log says so. A cluster that goes away
+raises `RolloutPoolError`.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import ray
+from ray.exceptions import RayActorError
+
+from markov.workers.rollout import Rollout
+from markov.workers.vector import env_seed
+
+_EXPLORER_SEED_BASE = 1_000_000  # explorer seeds use indices beyond any env's
+
+
+class RolloutPoolError(RuntimeError):
+    """The Ray cluster of the rollout workers cannot be reached or went away."""
+
+
+def _library_paths() -> List[str]:
+    """Folders to put on the workers' PYTHONPATH: where markov and the simulator libraries live."""
+    import deepracer_simulation
+    import deepracer_simulator
+    import markov
+
+    paths = [str(Path(m.__file__).resolve().parents[1])
+             for m in (markov, deepracer_simulation, deepracer_simulator)]
+    old = os.environ.get("PYTHONPATH", "")
+    return list(dict.fromkeys(paths + [p for p in old.split(os.pathsep) if p]))
+
+
+class _Worker:
+    """One rollout worker: the policy, explorer and envs built once; `play` per iteration."""
+
+    def __init__(self, settings, index: int, seed: Optional[int]):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from markov.ppo import PPOPolicy
+        from markov.sim_trace import SimTraceWriter
+        from markov.workers.rollout import Explorer
+        from markov.workers.userfiles import check_user_files
+        from markov.workers.vector import VectorCollector, make_training_envs
+
+        user = check_user_files(settings)
+        metadata, hp = user.model_metadata, user.hyperparameters
+        continuous = metadata.action_space.is_continuous
+        from markov.sensors import camera_obs_shape
+
+        self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
+                                n_actions=None if continuous else metadata.n_actions, seed=seed,
+                                obs_shape=camera_obs_shape(metadata.sensor))
+        self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
+                                 hp.epsilon_steps, seed=env_seed(seed, _EXPLORER_SEED_BASE + index))
+        envs = make_training_envs(settings, user, settings.envs_per_worker)
+        self.collector = VectorCollector(envs, self.explorer, SimTraceWriter(),
+                                         seed_offset=index * settings.envs_per_worker)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def play(self, weights, count, first_episode, seed, steps_done):
+        """Play episodes `first_episode ..` with these policy weights; return
+        (Rollout, results, trace rows, node id)."""
+        self.policy.policy_net.set_weights(weights)
+        self.explorer.steps_done = steps_done
+        rollout, results = self.collector.collect(count, first_episode, seed=seed)
+        return rollout, results, self.collector.trace.take_lines(), \
+            ray.get_runtime_context().get_node_id()
+
+
+def blocks(count: int, workers: int) -> List[tuple]:
+    """(first offset, size) of each worker's contiguous share of `count` episodes."""
+    base, extra = divmod(count, workers)
+    out, at = [], 0
+    for w in range(workers):
+        size = base + (1 if w < extra else 0)
+        out.append((at, size))
+        at += size
+    return out
+
+
+class RolloutPool:
+    """`settings.rollout_workers` Ray actors playing training episodes; see the module doc."""
+
+    def __init__(self, settings, log: Callable[[str], None] = print):
+        self.settings, self.log = settings, log
+        self._temp_dir = None
+        self.workers = settings.rollout_workers
+        runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(_library_paths()),
+                                    "TF_CPP_MIN_LOG_LEVEL": "2"}}
+        try:
+            if settings.ray_address:
+                ray.init(address=settings.ray_address, runtime_env=runtime_env,
+                         log_to_driver=False, logging_level="error")
+                where = f"the Ray cluster at {settings.ray_address}"
+            else:  # its session files go in a folder of our own, removed by close()
+                self._temp_dir = tempfile.mkdtemp(prefix="deepracer-ray-")
+                ray.init(address="local", num_cpus=self.workers, include_dashboard=False,
+                         _node_ip_address="127.0.0.1", runtime_env=runtime_env,
+                         _temp_dir=self._temp_dir,
+                         log_to_driver=False, logging_level="error")
+                where = "a private Ray instance on 127.0.0.1"
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RolloutPoolError(f"RAY_ADDRESS={settings.ray_address or '(unset)'}: cannot start "
+                                   f"or join Ray: {exc}") from exc
+        self._actor_class = ray.remote(num_cpus=1, max_restarts=0)(_Worker)
+        self.actors = [self._start(w) for w in range(self.workers)]
+        self.nodes = [None] * self.workers  # node id of each worker's last block
+        self.log(f"rollout workers: {self.workers} Ray actors x {settings.envs_per_worker} envs "
+                 f"on {where}")
+
+    def _start(self, index):
+        return self._actor_class.remote(self.settings, index, self.settings.seed)
+
+    def pids(self) -> List[int]:
+        """The process id of each worker (for tests and the log)."""
+        return ray.get([actor.pid.remote() for actor in self.actors])
+
+    def collect(self, weights, count, first_episode, seed=None, steps_done=0, trace=None,
+                should_stop=None):
+        """Play `count` episodes over the workers with `weights` (the policy net's); return
+        (Rollout, [EpisodeResult]); rows go to `trace`. Stopping returns what finished."""
+        ref = ray.put(weights)
+        shares = blocks(count, self.workers)
+        pending = {}
+
+        def submit(w):
+            offset, size = shares[w]
+            if size:
+                pending[self.actors[w].play.remote(ref, size, first_episode + offset, seed,
+                                                   steps_done)] = w
+        for w in range(self.workers):
+            submit(w)
+        done = {}
+        try:
+            while pending:
+                if should_stop is not None and should_stop():
+                    break
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+                for future in ready:
+                    w = pending.pop(future)
+                    try:
+                        done[w] = ray.get(future)
+                    except RayActorError:
+                        self.log(f"rollout worker {w} died; replaced by a new one, which plays "
+                                 f"its {shares[w][1]} episode(s) again")
+                        self.actors[w] = self._start(w)
+                        submit(w)
+        except (ConnectionError, ray.exceptions.RaySystemError) as exc:
+            raise RolloutPoolError(f"the Ray cluster of the rollout workers went away: {exc}") \
+                from exc
+        return self._merge(done, trace)
+
+    def _merge(self, done, trace):
+        rollout, results = Rollout(), []
+        for w in sorted(done):  # contiguous blocks: worker order is episode order
+            part, part_results, rows, node = done[w]
+            self.nodes[w] = node
+            results += part_results
+            for name in ("obs", "actions", "log_probs", "rewards", "dones"):
+                getattr(rollout, name).extend(getattr(part, name))
+            if trace is not None:
+                trace.extend(rows)
+        return rollout, results
+
+    def close(self):
+        """Stop the workers; stop the private Ray instance (or leave the cluster)."""
+        for actor in self.actors:
+            ray.kill(actor)
+        ray.shutdown()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+

@@ -1,0 +1,123 @@
+"""Rollout workers on Ray: a 2-node cluster on 127.0.0.1 (Ray's own test cluster utility)
+trains with a worker on each node; a worker killed mid-iteration is replaced."""
+import dataclasses
+import io
+import json
+import os
+import signal
+
+import pytest
+
+from markov.store import layout
+from markov.workers.progress import Progress, StopRequest
+from markov.workers.settings import training_settings
+from markov.workers.training import TrainingWorker
+
+ray = pytest.importorskip("ray")
+from ray.cluster_utils import Cluster  # noqa: E402
+
+TINY = {"num_episodes_between_training": 4, "num_epochs": 1, "term_cond_max_episodes": 8}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two Ray nodes on 127.0.0.1, one CPU each (one worker per node).
+
+    Ray rewrites a 127.0.0.1 address to the machine's own IP unless it is told that
+    this is a one-machine cluster (what its Windows/macOS default does)."""
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False})
+    cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    cluster.wait_for_nodes()
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()
+        ray_constants.ENABLE_RAY_CLUSTER = saved[0]
+        if saved[1] is None:
+            os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
+        else:
+            os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = saved[1]
+
+
+def _settings(tmp_path, address):
+    hyperparameters = tmp_path / "hyperparameters.json"
+    hyperparameters.write_text(json.dumps(TINY))
+    settings = training_settings({
+        "WORLD_NAME": "easy_track", "LOCAL_MODEL_STORE": str(tmp_path / "store"),
+        "HYPERPARAMETERS_FILE": str(hyperparameters), "TRAINING_SEED": "5",
+        "ROLLOUT_WORKERS": "2", "ENVS_PER_WORKER": "2", "RAY_ADDRESS": address})
+    return dataclasses.replace(settings, eval_episodes=1, progress_bar=False,
+                               stop_after_full_laps=0)
+
+
+def _trace_rows(store, iteration):
+    lines = store.get_bytes(layout.training_simtrace_key(iteration)).decode().splitlines()
+    return [tuple(int(v) for v in line.split(",")[:2]) for line in lines[1:]]  # (episode, step)
+
+
+def _check_traces(store, iterations, per_iteration):
+    for n in range(iterations):
+        rows = _trace_rows(store, n)
+        assert len(rows) == len(set(rows))  # no step twice
+        episodes = sorted({episode for episode, _ in rows})
+        assert episodes == list(range(n * per_iteration, (n + 1) * per_iteration))
+
+
+@pytest.mark.slow
+def test_two_node_cluster_trains_with_a_worker_on_each_node(cluster, tmp_path):
+    settings = _settings(tmp_path, cluster.address)
+    stream = io.StringIO()
+    worker = TrainingWorker(settings, progress=Progress("training", stream=stream))
+    summary = worker.run()
+    assert summary.iterations == 2 and summary.episodes == 8, stream.getvalue()
+    assert len(set(worker.pool.nodes)) == 2  # episodes came from both nodes
+    store = settings.store.make_store()
+    _check_traces(store, 2, 4)
+    assert store.latest_checkpoint() is not None
+    assert "Ray actors x 2 envs on the Ray cluster" in stream.getvalue()
+
+
+class KillAWorker(StopRequest):
+    """Never stops; on its first poll inside an iteration, kill -9's rollout worker 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.worker, self.killed = None, None
+
+    def __call__(self):
+        pool = getattr(self.worker, "pool", None)
+        if self.killed is None and pool is not None and getattr(self.worker, "n", None) == 0 \
+                and self._in_collect():
+            self.killed = pool.pids()[0]
+            os.kill(self.killed, signal.SIGKILL)
+        return super().__call__()
+
+    @staticmethod
+    def _in_collect():
+        import inspect
+        return any(frame.function == "collect" for frame in inspect.stack()[1:4])
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_replaced_and_its_episodes_played_again(cluster, tmp_path):
+    settings = _settings(tmp_path, cluster.address)
+    stop, stream = KillAWorker(), io.StringIO()
+    worker = TrainingWorker(settings, stop=stop, progress=Progress("training", stream=stream))
+    stop.worker = worker
+    summary = worker.run()
+    output = stream.getvalue()
+    assert stop.killed is not None
+    assert "rollout worker 0 died; replaced by a new one, which plays its 2 episode(s) again" \
+        in output
+    assert summary.iterations == 2 and summary.episodes == 8, output
+    store = settings.store.make_store()
+    _check_traces(store, 2, 4)
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    assert [m["episode"] for m in metrics if m["phase"] == "training"] == list(range(1, 9))
+    assert store.latest_checkpoint().startswith("1_Step-")
