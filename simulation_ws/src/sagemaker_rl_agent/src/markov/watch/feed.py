@@ -45,8 +45,11 @@ class LiveFeed:
     `feed.env = env` so the feed can grab the camera frames when watched.
     """
 
-    def __init__(self, trace, folder, world: str, rate_hz: float = 5.0, clock=time.monotonic):
+    def __init__(self, trace, folder, world: str, rate_hz: float = 5.0, clock=time.monotonic,
+                 episodes_only: bool = False):
         self.trace, self.folder, self.world = trace, Path(folder), world
+        self.episodes_only = episodes_only  # the other envs of a vectorized worker: their
+        #                                     episodes, not the live car and camera
         self.env = None
         self.period, self.clock = 1.0 / rate_hz, clock
         self.watched, self._checked, self._written = False, -1e9, -1e9
@@ -79,7 +82,7 @@ class LiveFeed:
                     out.write(json.dumps({"episode": episode, "reward": self._episode_reward,
                                           "progress": progress, "status": status,
                                           "steps": steps}) + "\n")
-            if self.watched and now - self._written >= self.period:
+            if self.watched and not self.episodes_only and now - self._written >= self.period:
                 self._written = now
                 self._write(dict(episode=episode, steps=steps, x=x, y=y, yaw=yaw, steer=steer,
                                  speed=throttle, action=action, reward=reward,

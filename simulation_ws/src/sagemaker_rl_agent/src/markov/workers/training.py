@@ -152,10 +152,12 @@ class TrainingWorker:
                                   self.episodes)
         self.env = envs[0]  # also plays the evaluation episodes
         self.collector = VectorCollector(envs, self.explorer, self.trace)
-        from markov.watch.feed import make_feed
+        from markov.watch.feed import LiveFeed, make_feed
         feed = make_feed(self.env.sim_trace, settings)  # for scripts/viewer.py; idle when nobody
-        if feed is not None:  # watches; it shows env 0 (with rollout workers: its evaluations)
+        if feed is not None:  # watches; the car and camera of env 0, every env's episodes
             self.env.sim_trace, feed.env = feed, self.env
+            for env in envs[1:]:
+                env.sim_trace = LiveFeed(env.sim_trace, feed.folder, feed.world, episodes_only=True)
 
     def _stored_metrics(self) -> list:
         try:
