@@ -29,4 +29,6 @@ if (return 0 2>/dev/null); then return 0; fi
 launch_arguments "$@" || exit
 bash "$ROOT/scripts/setup.sh" --quiet
 source_workspaces
-exec roslaunch deepracer_simulation local_training.launch "${LAUNCH_ARGS[@]}"
+# Ctrl-C: the worker trains on the episodes finished so far and saves a checkpoint; give it
+# 60 s before roslaunch escalates to SIGTERM (its default is 15 s).
+exec roslaunch --sigint-timeout 60 deepracer_simulation local_training.launch "${LAUNCH_ARGS[@]}"

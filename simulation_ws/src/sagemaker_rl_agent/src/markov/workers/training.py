@@ -189,6 +189,14 @@ class TrainingWorker:
             rollout, results = self._collect(wanted, seed)
             seed = None
             played_s = time.perf_counter() - t0
+            if self.stop() and results:
+                # Stopped mid-iteration: train on the episodes finished so far and save them
+                # as checkpoint N, so the saved state is the one at the signal (no evaluation).
+                report, _ = self._train_and_save(rollout, results, played_s)
+                reports.append(report)
+                self.progress.iteration(report)
+                self.progress.line(f"saved {report.checkpoint} after {len(results)} of {wanted} "
+                                   f"episodes of the iteration")
             if self.stop() or not results:
                 reason = f"stopped ({self.stop.reason})" if self.stop() else self._budget_reason()
                 break
