@@ -139,3 +139,16 @@ def test_the_training_worker_imports_neither_ray_nor_tensorflow_at_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": ":".join(paths), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("stop_after_polls", [25, 45, 70, 95])
+def test_a_stop_keeps_finished_episodes_numbered_without_gaps(stop_after_polls):
+    # Envs finish at different times: a later episode may end before an earlier one. After a
+    # stop only the unbroken run from the first episode is kept (a resumed run numbers on).
+    polls = []
+    rollout, results, rows, _ = _collect(
+        4, 40, should_stop=lambda: polls.append(1) or len(polls) > stop_after_polls)
+    episodes = [r.episode for r in results]
+    assert episodes == list(range(10, 10 + len(episodes)))
+    assert len(rollout) == len(rows) == sum(r.steps for r in results)
+    assert sorted({parse_sim_trace(row)["episode"] for row in rows}) == episodes

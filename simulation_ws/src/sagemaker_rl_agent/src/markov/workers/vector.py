@@ -89,7 +89,8 @@ class VectorCollector:
         `seed` seeds each env's first reset (env i: `env_seed(seed, seed_offset + i)`).
         `may_start()` is asked before each new episode (false: start no more; the
         running ones finish). `should_stop()` is polled every step: when it turns true
-        the unfinished episodes are dropped and what finished is returned.
+        the unfinished episodes are dropped, and so are finished ones numbered after the
+        first unfinished one; the rest is returned.
         `on_episode(result)` is called as each episode ends (in the order they end).
         """
         playing: Dict[int, _Playing] = {}
@@ -142,6 +143,12 @@ class VectorCollector:
         if stopped:
             for i in playing:
                 self._take_rows(i)
+            # Keep the finished episodes up to the first abandoned one, so the saved episodes
+            # stay numbered without gaps (the next iteration or run continues after them).
+            kept = first_episode
+            while kept in done:
+                kept += 1
+            done = {episode: v for episode, v in done.items() if episode < kept}
         return self._merge(done)
 
     def _take_rows(self, i) -> List[str]:
