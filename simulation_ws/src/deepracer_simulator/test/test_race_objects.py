@@ -103,6 +103,25 @@ def test_bot_cars_drive_their_lane_at_their_speed(reinvent):
     assert all(o.speed == 0.5 and o.kind == "bot_car" for o in objs.objects)
 
 
+def test_bot_cars_start_min_distance_metres_apart_as_in_deepracer(reinvent):
+    # DeepRacer: the first bot car MIN_DISTANCE_BETWEEN_BOT_CARS m (2.0) past the start
+    # line, the last 1 m before it, evenly between; inner, outer, ... lanes.
+    cfg = RaceConfig(race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=3)
+    objs = RaceObjects(reinvent, cfg)
+    objs.reset(np.random.default_rng(0))
+    assert objs.bot_progress() == pytest.approx(np.linspace(2.0, reinvent.length - 1.0, 3).tolist())
+    insides = [reinvent.project(o.x, o.y).is_left_of_center for o in objs.objects]
+    assert insides[0] == insides[2] != insides[1]
+    cfg = RaceConfig(race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=3,
+                     min_distance_between_bot_cars=3.0, randomize_bot_car_locations=True)
+    a, b = RaceObjects(reinvent, cfg), RaceObjects(reinvent, cfg)
+    a.reset(np.random.default_rng(4))
+    b.reset(np.random.default_rng(4))
+    assert a.bot_progress() == b.bot_progress() != pytest.approx(np.linspace(3.0, reinvent.length - 1.0, 3).tolist())
+    s = a.bot_progress()
+    assert s[0] >= 3.0 and min(np.diff(s)) >= 3.0 - 1e-9 and s[-1] <= reinvent.length - 1.0
+
+
 def test_bot_cars_change_lanes_in_the_time_window(reinvent):
     cfg = RaceConfig(race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=1, bot_car_speed=1.0,
                      is_lane_change=True, lower_lane_change_time=1.0, upper_lane_change_time=2.0,

@@ -20,12 +20,20 @@ def test_race_settings_from_the_environment():
     h2h = training_settings({"RACE_TYPE": "HEAD_TO_HEAD_RACING", "NUMBER_OF_BOT_CARS": "2",
                              "BOT_CAR_SPEED": "0.5", "IS_LANE_CHANGE": "true"}).race
     assert (h2h.number_of_bot_cars, h2h.bot_car_speed, h2h.is_lane_change) == (2, 0.5, True)
+    assert (h2h.min_distance_between_bot_cars, h2h.randomize_bot_car_locations) == (2.0, False)
+    h2h = training_settings({"RACE_TYPE": "HEAD_TO_HEAD_RACING", "NUMBER_OF_BOT_CARS": "2",
+                             "MIN_DISTANCE_BETWEEN_BOT_CARS": "3.5",
+                             "RANDOMIZE_BOT_CAR_LOCATIONS": "true"}).race
+    assert h2h.env_kwargs()["race_options"]["min_distance_between_bot_cars"] == 3.5
+    assert h2h.env_kwargs()["race_options"]["randomize_bot_car_locations"] is True
 
 
 @pytest.mark.parametrize("environ, message", [
     ({"RACE_TYPE": "DRAG"}, "RACE_TYPE: 'DRAG' is not one of"),
     ({"NUMBER_OF_OBSTACLES": "many"}, "NUMBER_OF_OBSTACLES: expected an integer"),
     ({"OBSTACLE_TYPE": "cone"}, "OBSTACLE_TYPE: 'cone'"),
+    ({"MIN_DISTANCE_BETWEEN_BOT_CARS": "far"}, "MIN_DISTANCE_BETWEEN_BOT_CARS"),
+    ({"RANDOMIZE_BOT_CAR_LOCATIONS": "maybe"}, "RANDOMIZE_BOT_CAR_LOCATIONS"),
     ({"LOWER_LANE_CHANGE_TIME": "6"}, "UPPER_LANE_CHANGE_TIME"),
 ])
 def test_bad_race_settings_name_the_variable(environ, message):

@@ -6,7 +6,10 @@ road width from the centre line). Obstacles are spread from
 `min_distance_between_obstacles` percent of the lap to 1 m before its end,
 alternating inner, outer, inner, ... when fixed; when randomized each one is
 moved uniformly between its neighbours (keeping that gap) and gets a random
-lane. Bot cars are spread the same way, drive their lane at `bot_car_speed`
+lane. Bot cars are spread the same way but from `min_distance_between_bot_cars`
+metres (DeepRacer's MIN_DISTANCE_BETWEEN_BOT_CARS: the first bot car starts
+2 m ahead of the start line), randomized with `randomize_bot_car_locations`,
+drive their lane at `bot_car_speed`
 and, with `is_lane_change`, switch lanes after a time drawn uniformly from
 [lower, upper] seconds, over `lane_change_distance` metres of travel.
 
@@ -44,6 +47,8 @@ class RaceConfig:
     min_distance_between_obstacles: float = 2.0  # percent of the lap between objects
     number_of_bot_cars: int = 0  # bot cars (HEAD_TO_HEAD_RACING)
     bot_car_speed: float = 0.2  # m/s
+    min_distance_between_bot_cars: float = 2.0  # m between bot cars (and from the start line)
+    randomize_bot_car_locations: bool = False  # new bot car positions and lanes every reset
     is_lane_change: bool = False  # bot cars switch lanes
     lower_lane_change_time: float = 3.0  # s, shortest time between lane changes
     upper_lane_change_time: float = 5.0  # s, longest time between lane changes
@@ -61,7 +66,8 @@ class RaceConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise RaceConfigError(f"{name} must be an integer >= 0, got {value!r}")
-        for name in ("min_distance_between_obstacles", "bot_car_speed", "lower_lane_change_time",
+        for name in ("min_distance_between_obstacles", "min_distance_between_bot_cars",
+                     "bot_car_speed", "lower_lane_change_time",
                      "upper_lane_change_time", "lane_change_distance", "penalty_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -122,11 +128,15 @@ class _Lanes:
         return s % self.track.length if self.track.closed else min(max(s, 0.0), self.track.length)
 
 
-def spread_positions(track_length, count, min_gap_percent, randomize, rng):
-    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way."""
+def spread_positions(track_length, count, min_gap_percent, randomize, rng, min_gap_m=None):
+    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way.
+
+    The gap (between objects and before the first) is `min_gap_m` metres when given,
+    else `min_gap_percent` percent of the lap.
+    """
     if count == 0:
         return [], []
-    gap = min_gap_percent / 100.0 * track_length
+    gap = min_gap_percent / 100.0 * track_length if min_gap_m is None else float(min_gap_m)
     start, end = gap, track_length - 1.0
     dists = list(np.linspace(start, end, count)) if count > 1 else [start]
     if randomize:
@@ -175,8 +185,9 @@ class RaceObjects:
                 self._obstacles.append(TrackObject("obstacle", float(x), float(y), float(yaw),
                                                    length, width, height))
             self._fixed = not cfg.randomize_obstacle_locations
-        dists, lanes = spread_positions(track.length, cfg.n_bot_cars,
-                                        cfg.min_distance_between_obstacles, False, rng)
+        dists, lanes = spread_positions(track.length, cfg.n_bot_cars, 0.0,
+                                        cfg.randomize_bot_car_locations, rng,
+                                        min_gap_m=cfg.min_distance_between_bot_cars)
         self._bots = [_BotCar(s, inner, self.lanes.lateral(s, inner)) for s, inner in zip(dists, lanes)]
         for bot in self._bots:
             bot.timer = self._next_change(rng)
