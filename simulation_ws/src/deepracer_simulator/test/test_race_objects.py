@@ -46,7 +46,7 @@ def test_fixed_obstacles_alternate_lanes_and_stay(reinvent):
     objs.reset(np.random.default_rng(0))
     first = objs.objects
     assert len(first) == 3
-    gap = 0.02 * reinvent.length
+    gap = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES: m past the start line, as DeepRacer
     expected = np.linspace(gap, reinvent.length - 1.0, 3)
     lefts = []
     for o, s in zip(first, expected):
@@ -71,7 +71,7 @@ def test_randomized_obstacles_come_from_the_generator(reinvent):
     a.reset(np.random.default_rng(6))
     assert a.objects != first
     s = sorted(reinvent.project(o.x, o.y).s for o in a.objects)
-    assert min(np.diff(s)) >= 0.02 * reinvent.length - 0.05
+    assert min(np.diff(s)) >= 2.0 - 0.05 and s[0] >= 2.0 - 0.05  # MIN_DISTANCE_BETWEEN_OBSTACLES, m
 
 
 def test_time_trial_places_nothing(reinvent):

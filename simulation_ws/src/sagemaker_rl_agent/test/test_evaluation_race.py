@@ -64,7 +64,7 @@ class InObstacleLane:
 
 def test_crashes_reset_behind_the_object_with_penalty_seconds():
     settings = evaluation_settings({"RACE_TYPE": "OBJECT_AVOIDANCE", "NUMBER_OF_OBSTACLES": "1",
-                                    "MIN_DISTANCE_BETWEEN_OBSTACLES": "10", "PENALTY_SECONDS": "3",
+                                    "MIN_DISTANCE_BETWEEN_OBSTACLES": "1.8", "PENALTY_SECONDS": "3",
                                     "EVALUATION_MAX_RESETS": "2"})
     env = DeepRacerRacetrackEnv("reinvent_base", model_metadata={"action_space": ACTIONS},
                                 start_positions=[0.0], **settings.race.env_kwargs())
@@ -76,7 +76,7 @@ def test_crashes_reset_behind_the_object_with_penalty_seconds():
     # Straight at the box: crash, put back 1 m behind (3 s), crash, again, then the trial ends.
     assert resets == ["crashed", "crashed"] and result.status == "crashed"
     assert result.crash_count == 3
-    box_s = 0.10 * env.track.length
+    box_s = 1.8  # m
     assert result.progress < 100.0 * box_s / env.track.length
     driving = result.elapsed - 2 * 3.0
     assert 1.0 < driving < 5.0  # ~1.5 m, then 1 m twice, at 1 m/s

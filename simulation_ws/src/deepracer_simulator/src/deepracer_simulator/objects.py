@@ -3,13 +3,12 @@
 DeepRacer's conventions (docs/race_types.md): objects sit in one of two lanes,
 the inner or the outer half of the road, on the lane's centre (a quarter of the
 road width from the centre line). Obstacles are spread from
-`min_distance_between_obstacles` percent of the lap to 1 m before its end,
-alternating inner, outer, inner, ... when fixed; when randomized each one is
-moved uniformly between its neighbours (keeping that gap) and gets a random
-lane. Bot cars are spread the same way but from `min_distance_between_bot_cars`
-metres (DeepRacer's MIN_DISTANCE_BETWEEN_BOT_CARS: the first bot car starts
-2 m ahead of the start line), randomized with `randomize_bot_car_locations`,
-drive their lane at `bot_car_speed`
+`min_distance_between_obstacles` metres past the start line to 1 m before its
+end, alternating inner, outer, inner, ... when fixed; when randomized each one
+is moved uniformly between its neighbours (keeping that gap) and gets a random
+lane. Bot cars are spread the same way from `min_distance_between_bot_cars`
+metres (so the first bot car starts 2 m ahead of the start line by default),
+randomized with `randomize_bot_car_locations`, drive their lane at `bot_car_speed`
 and, with `is_lane_change`, switch lanes after a time drawn uniformly from
 [lower, upper] seconds, over `lane_change_distance` metres of travel.
 
@@ -44,7 +43,7 @@ class RaceConfig:
     number_of_obstacles: int = 0  # boxes (OBJECT_AVOIDANCE)
     randomize_obstacle_locations: bool = False  # new positions and lanes every reset
     obstacle_type: str = "box_obstacle"  # a key of OBSTACLE_SIZES
-    min_distance_between_obstacles: float = 2.0  # percent of the lap between objects
+    min_distance_between_obstacles: float = 2.0  # m between obstacles (and from the start line)
     number_of_bot_cars: int = 0  # bot cars (HEAD_TO_HEAD_RACING)
     bot_car_speed: float = 0.2  # m/s
     min_distance_between_bot_cars: float = 2.0  # m between bot cars (and from the start line)
@@ -128,15 +127,13 @@ class _Lanes:
         return s % self.track.length if self.track.closed else min(max(s, 0.0), self.track.length)
 
 
-def spread_positions(track_length, count, min_gap_percent, randomize, rng, min_gap_m=None):
-    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way.
-
-    The gap (between objects and before the first) is `min_gap_m` metres when given,
-    else `min_gap_percent` percent of the lap.
-    """
+def spread_positions(track_length, count, min_gap, randomize, rng):
+    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way: from
+    `min_gap` m past the start line to 1 m before its end (DeepRacer's MIN_DISTANCE_BETWEEN_*
+    are metres along the centre line)."""
     if count == 0:
         return [], []
-    gap = min_gap_percent / 100.0 * track_length if min_gap_m is None else float(min_gap_m)
+    gap = float(min_gap)
     start, end = gap, track_length - 1.0
     dists = list(np.linspace(start, end, count)) if count > 1 else [start]
     if randomize:
@@ -185,9 +182,9 @@ class RaceObjects:
                 self._obstacles.append(TrackObject("obstacle", float(x), float(y), float(yaw),
                                                    length, width, height))
             self._fixed = not cfg.randomize_obstacle_locations
-        dists, lanes = spread_positions(track.length, cfg.n_bot_cars, 0.0,
-                                        cfg.randomize_bot_car_locations, rng,
-                                        min_gap_m=cfg.min_distance_between_bot_cars)
+        dists, lanes = spread_positions(track.length, cfg.n_bot_cars,
+                                        cfg.min_distance_between_bot_cars,
+                                        cfg.randomize_bot_car_locations, rng)
         self._bots = [_BotCar(s, inner, self.lanes.lateral(s, inner)) for s, inner in zip(dists, lanes)]
         for bot in self._bots:
             bot.timer = self._next_change(rng)

@@ -1,8 +1,8 @@
 """The race type's settings of the workers, from DeepRacer's environment variables.
 
 RACE_TYPE (TIME_TRIAL | OBJECT_AVOIDANCE | HEAD_TO_HEAD_RACING), NUMBER_OF_OBSTACLES,
-RANDOMIZE_OBSTACLE_LOCATIONS, OBSTACLE_TYPE, MIN_DISTANCE_BETWEEN_OBSTACLES (percent
-of the lap), NUMBER_OF_BOT_CARS, BOT_CAR_SPEED (m/s), MIN_DISTANCE_BETWEEN_BOT_CARS (m),
+RANDOMIZE_OBSTACLE_LOCATIONS, OBSTACLE_TYPE, MIN_DISTANCE_BETWEEN_OBSTACLES (m,
+as DeepRacer), NUMBER_OF_BOT_CARS, BOT_CAR_SPEED (m/s), MIN_DISTANCE_BETWEEN_BOT_CARS (m),
 RANDOMIZE_BOT_CAR_LOCATIONS, IS_LANE_CHANGE,
 LOWER_LANE_CHANGE_TIME, UPPER_LANE_CHANGE_TIME (s), LANE_CHANGE_DISTANCE (m),
 PENALTY_SECONDS (s per crash in evaluation). Launch parameters (lower-case names)
@@ -22,7 +22,7 @@ class RaceSettings:
     number_of_obstacles: int = 0  # NUMBER_OF_OBSTACLES
     randomize_obstacle_locations: bool = False  # RANDOMIZE_OBSTACLE_LOCATIONS
     obstacle_type: str = "box_obstacle"  # OBSTACLE_TYPE
-    min_distance_between_obstacles: float = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES, % of the lap
+    min_distance_between_obstacles: float = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES, m
     number_of_bot_cars: int = 0  # NUMBER_OF_BOT_CARS
     bot_car_speed: float = 0.2  # BOT_CAR_SPEED, m/s
     min_distance_between_bot_cars: float = 2.0  # MIN_DISTANCE_BETWEEN_BOT_CARS, m
