@@ -114,7 +114,9 @@ def race_oa_stereo_laps_without_crash(args):
 @bench.benchmark("race", "race_h2h_overtakes", one_core=False)  # noqa: F821
 def race_h2h_overtakes(args):
     """HEAD_TO_HEAD_RACING, 2 bot cars at 0.5 m/s, front camera: train --minutes, evaluate;
-    the most bot cars passed in one evaluation lap (done when >= 1)."""
+    the most bot cars passed in one evaluation lap (done when >= 1). Bot cars start
+    MIN_DISTANCE_BETWEEN_BOT_CARS (2 m) past the start line and 1 m before it, as in DeepRacer;
+    a pass counts once the bot car was >= 0.5 m ahead and then >= 0.5 m behind."""
     summary, evaluation = _train_and_evaluate(
         args, {"RACE_TYPE": "HEAD_TO_HEAD_RACING", "NUMBER_OF_BOT_CARS": "2", "BOT_CAR_SPEED": "0.5"},
         "model_metadata_front.json")

@@ -4,8 +4,10 @@
 # training worker until its evaluation completes every lap (STOP_AFTER_FULL_LAPS=3),
 # evaluate the best checkpoint over 3 laps, and copy the car package here.
 #
-#   robot_ws/src/deepracer_bringup/test/make_test_model.sh [--seed N] [--minutes M] [--keep DIR]
+#   robot_ws/src/deepracer_bringup/test/make_test_model.sh [--seed N] [--minutes M] [--keep DIR] [--stereo]
 #
+# --stereo trains with "sensor": ["STEREO_CAMERAS"] and writes data/easy_track_stereo_model.tar.gz
+# (sim_loop_lap_stereo.test).
 # --keep DIR keeps the model store (checkpoints, metrics, sim traces) in DIR. Prints the
 # training and evaluation logs (data/README.md records them). About 2 minutes on 2 cores.
 set -euo pipefail
@@ -14,14 +16,15 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../../.." && pwd)"
 PYTHON="$ROOT/.venv/bin/python"
 OUT="$HERE/data/easy_track_model.tar.gz"
-SEED=1 MINUTES=30 KEEP=""
+SEED=1 MINUTES=30 KEEP="" SENSOR=FRONT_FACING_CAMERA
 
 while (( $# )); do
   case "$1" in
     --seed) SEED=$2; shift ;;
     --minutes) MINUTES=$2; shift ;;
     --keep) KEEP=$2; shift ;;
-    -h|--help) sed -n 2,10p "${BASH_SOURCE[0]}"; exit 0 ;;
+    --stereo) SENSOR=STEREO_CAMERAS; OUT="$HERE/data/easy_track_stereo_model.tar.gz" ;;
+    -h|--help) sed -n 2,13p "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "make_test_model.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -34,10 +37,11 @@ mkdir -p "$STORE"
 # The shipped metadata with the 5-conv network, whose frozen graph is 1.7 MB (the
 # shallow default's dense layer makes 23 MB).
 "$PYTHON" - "$ROOT/simulation_ws/src/sagemaker_rl_agent/config/model_metadata.json" \
-  "$STORE/model_metadata.json" <<'EOF'
+  "$STORE/model_metadata.json" "$SENSOR" <<'EOF'
 import json, sys
 metadata = json.load(open(sys.argv[1]))
 metadata["neural_network"] = "DEEP_CONVOLUTIONAL_NETWORK"
+metadata["sensor"] = [sys.argv[3]]
 json.dump(metadata, open(sys.argv[2], "w"), indent=4)
 EOF
 

@@ -5,7 +5,9 @@ Follows /racecar/odom on the world's Track: the distance driven along the centre
 (progress), and the wheels on the road (off track = no wheel on it, as in training).
 Also times the chain: image -> /inference_pkg/rl_results (by the image stamp), and a
 change of the policy's best action -> the /racecar/ackermann_cmd carrying it (navigation,
-ctrl, servo's PWM files, the bridge's poll). Writes <work_dir>/result.json.
+ctrl, servo's PWM files, the bridge's poll). Writes <work_dir>/result.json. With
+~right_camera (a STEREO_CAMERAS model) it also counts /camera_pkg/video_mjpeg_right frames
+and checks each left frame's stamp had its right frame.
 """
 import json
 import math
@@ -78,9 +80,16 @@ class ChainTimer:
         self.infer_ms, self.command_ms = [], []
         self.best, self.pending = None, None  # last best action; (monotonic, action) awaiting
         self.images = self.results = 0
+        self.left_stamps, self.right_stamps = set(), set()  # stamps (ns) of every frame
+        self.right_images = 0
         self.speeds = []  # every drive command's speed, m/s
 
+    def on_right_image(self, msg):
+        self.right_images += 1
+        self.right_stamps.add(msg.header.stamp.to_nsec())
+
     def on_image(self, msg):
+        self.left_stamps.add(msg.header.stamp.to_nsec())
         self.images += 1
         self.image_at[msg.header.stamp.to_nsec()] = time.monotonic()
         if len(self.image_at) > 300:
@@ -131,6 +140,10 @@ class SimLoopLap(unittest.TestCase):
                          queue_size=10)
         rospy.Subscriber("/racecar/ackermann_cmd", AckermannDriveStamped, cls.timer.on_drive,
                          queue_size=100)
+        cls.right_camera = bool(rospy.get_param("~right_camera", False))
+        if cls.right_camera:
+            rospy.Subscriber("/camera_pkg/video_mjpeg_right", Image, cls.timer.on_right_image,
+                             queue_size=10)
         cls.started = time.monotonic()
 
     @classmethod
@@ -175,6 +188,16 @@ class SimLoopLap(unittest.TestCase):
         self.assertLessEqual(speeds, allowed, "drive speeds that are not the model's actions")
         self.assertTrue(self.timer.command_ms, "no action change reached /racecar/ackermann_cmd")
 
+    def test_3_right_camera_frames_pair_the_left_ones(self):
+        if not self.right_camera:
+            self.skipTest("front-camera model")
+        timer = self.timer
+        self.assertGreater(timer.right_images, 100, "too few /camera_pkg/video_mjpeg_right frames")
+        # every frame is a pair: the right view with the left view's stamp
+        paired = len(timer.left_stamps & timer.right_stamps)
+        self.assertGreaterEqual(paired, 0.95 * len(timer.left_stamps),
+                                f"{paired} of {len(timer.left_stamps)} left frames had a right frame")
+
     def _report(self, moved_wall):
         watch, timer = self.watch, self.timer
         with self.lock:
@@ -186,7 +209,8 @@ class SimLoopLap(unittest.TestCase):
                 "start_wall_s": round(moved_wall - self.started, 2),
                 "off_track_events": watch.off_track_events, "off_track_frames": watch.off_track_frames,
                 "not_all_wheels_frames": watch.not_all_wheels_frames, "poses": self.odom_count,
-                "images": timer.images, "inference_results": timer.results,
+                "images": timer.images, "right_images": timer.right_images,
+                "inference_results": timer.results,
                 "image_to_result_ms": percentiles(timer.infer_ms),
                 "action_to_drive_command_ms": percentiles(timer.command_ms)}
         self.work_dir.mkdir(parents=True, exist_ok=True)

@@ -94,3 +94,68 @@ def test_turning_wheels_follow_ackermann(node, car):
     assert joints.wheel_angles[1] > joints.wheel_angles[0]  # outer (right) wheel turns more
     hinges = joint_commands(0.3, 1.0, geometry)
     assert joints.positions()[4:] == pytest.approx([hinges.left_hinge, hinges.right_hinge])
+
+
+# ----------------------------------------------------------------------------- sensors, race types
+
+def test_sensor_and_race_parameters(node):
+    settings = node.read_settings(params())
+    assert settings.sensors == ("FRONT_FACING_CAMERA",) and not settings.racing
+    settings = node.read_settings(params(sensors="STEREO_CAMERAS, LIDAR", race_type="object_avoidance",
+                                         number_of_obstacles="3", lidar_topic="/rplidar_ros/scan"))
+    assert settings.sensors == ("STEREO_CAMERAS", "LIDAR") and settings.racing
+    assert (settings.race_type, settings.number_of_obstacles, settings.lidar_topic) == (
+        "OBJECT_AVOIDANCE", 3, "/rplidar_ros/scan")
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"sensors": "THERMAL_CAMERA"}, "~sensors: unknown sensor 'THERMAL_CAMERA'"),
+    ({"sensors": "LIDAR"}, "~sensors must hold one camera sensor"),
+    ({"sensors": "FRONT_FACING_CAMERA,STEREO_CAMERAS"}, "~sensors must hold one camera sensor"),
+    ({"sensors": "STEREO_CAMERAS,LIDAR,SECTOR_LIDAR"}, "at most one LIDAR"),
+    ({"number_of_obstacles": "two"}, "~number_of_obstacles"),
+    ({"bot_car_speed": "fast"}, "~bot_car_speed"),
+])
+def test_bad_sensor_or_race_parameter_is_named(node, values, message):
+    with pytest.raises(node.SettingsError, match=message):
+        node.read_settings(params(**values))
+
+
+def test_bad_race_type_is_named_when_the_race_is_built(node):
+    settings = node.read_settings(params(race_type="DRAG_RACE", world_name="reinvent_base"))
+    with pytest.raises(ValueError, match="race_type"):
+        node.build_race(node.build_simulator(settings), settings)
+
+
+def test_stereo_views_and_lidar_scan_messages(node):
+    import numpy as np
+
+    settings = node.read_settings(params(world_name="reinvent_base", sensors="STEREO_CAMERAS,LIDAR",
+                                         race_type="OBJECT_AVOIDANCE", number_of_obstacles="3",
+                                         encoding="bgr8", seed="0"))
+    sim = node.build_simulator(settings)
+    race = node.build_race(sim, settings)
+    box = race.objects.objects[0]
+    # The car 0.6 m past the first box, in its lane: the box is behind, in the LIDAR's view.
+    s = sim.track.project(box.x, box.y).s
+    p = sim.track.project(box.x, box.y)
+    lateral = p.distance_from_center * (1 if p.is_left_of_center else -1)
+    x, y, yaw = sim.track.pose_at(s + 0.6, lateral)
+    sim.reset(x, y, yaw)
+    parts = node.SensorImages(race, settings, "camera_link")
+    stamp = node.rospy.Time(1, 0)
+    left, right = parts.images(stamp, np.empty((120, 160, 3), np.uint8))
+    views = race.camera_views(160, 120)
+    for msg, k in ((left, 0), (right, 1)):
+        assert (msg.width, msg.height, msg.encoding, msg.step) == (160, 120, "bgr8", 480)
+        pixels = np.frombuffer(msg.data, np.uint8).reshape(120, 160, 3)
+        assert (pixels == views[..., k:k + 1]).all()  # the grey view the network sees, 3 channels
+    assert not np.array_equal(views[..., 0], views[..., 1])
+    scan = parts.scan(stamp)
+    angles = scan.angle_min + scan.angle_increment * np.arange(len(scan.ranges))
+    assert angles == pytest.approx(race.lidar_spec.angles(), abs=1e-6)
+    assert scan.angle_max == pytest.approx(angles[-1]) and scan.header.frame_id == "base_link"
+    ranges = np.array(scan.ranges)
+    assert np.allclose(ranges, race.lidar_scan(), equal_nan=False)
+    back = int(np.argmin(np.abs(np.cos(race.lidar_spec.angles()) + 1.0)))  # the ray straight back
+    assert 0.15 < ranges[back] < 0.6 and np.isinf(ranges).any()

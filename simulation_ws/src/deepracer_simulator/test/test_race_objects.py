@@ -46,7 +46,7 @@ def test_fixed_obstacles_alternate_lanes_and_stay(reinvent):
     objs.reset(np.random.default_rng(0))
     first = objs.objects
     assert len(first) == 3
-    gap = 0.02 * reinvent.length
+    gap = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES: m past the start line, as DeepRacer
     expected = np.linspace(gap, reinvent.length - 1.0, 3)
     lefts = []
     for o, s in zip(first, expected):
@@ -71,7 +71,7 @@ def test_randomized_obstacles_come_from_the_generator(reinvent):
     a.reset(np.random.default_rng(6))
     assert a.objects != first
     s = sorted(reinvent.project(o.x, o.y).s for o in a.objects)
-    assert min(np.diff(s)) >= 0.02 * reinvent.length - 0.05
+    assert min(np.diff(s)) >= 2.0 - 0.05 and s[0] >= 2.0 - 0.05  # MIN_DISTANCE_BETWEEN_OBSTACLES, m
 
 
 def test_time_trial_places_nothing(reinvent):
@@ -101,6 +101,25 @@ def test_bot_cars_drive_their_lane_at_their_speed(reinvent):
         assert (after - before) % reinvent.length == pytest.approx(1.0, abs=1e-9)
     assert [reinvent.project(o.x, o.y).is_left_of_center for o in objs.objects] == lefts0
     assert all(o.speed == 0.5 and o.kind == "bot_car" for o in objs.objects)
+
+
+def test_bot_cars_start_min_distance_metres_apart_as_in_deepracer(reinvent):
+    # DeepRacer: the first bot car MIN_DISTANCE_BETWEEN_BOT_CARS m (2.0) past the start
+    # line, the last 1 m before it, evenly between; inner, outer, ... lanes.
+    cfg = RaceConfig(race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=3)
+    objs = RaceObjects(reinvent, cfg)
+    objs.reset(np.random.default_rng(0))
+    assert objs.bot_progress() == pytest.approx(np.linspace(2.0, reinvent.length - 1.0, 3).tolist())
+    insides = [reinvent.project(o.x, o.y).is_left_of_center for o in objs.objects]
+    assert insides[0] == insides[2] != insides[1]
+    cfg = RaceConfig(race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=3,
+                     min_distance_between_bot_cars=3.0, randomize_bot_car_locations=True)
+    a, b = RaceObjects(reinvent, cfg), RaceObjects(reinvent, cfg)
+    a.reset(np.random.default_rng(4))
+    b.reset(np.random.default_rng(4))
+    assert a.bot_progress() == b.bot_progress() != pytest.approx(np.linspace(3.0, reinvent.length - 1.0, 3).tolist())
+    s = a.bot_progress()
+    assert s[0] >= 3.0 and min(np.diff(s)) >= 3.0 - 1e-9 and s[-1] <= reinvent.length - 1.0
 
 
 def test_bot_cars_change_lanes_in_the_time_window(reinvent):

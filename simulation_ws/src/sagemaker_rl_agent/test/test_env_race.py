@@ -109,3 +109,44 @@ def test_time_trial_keeps_empty_object_params():
 def test_bad_race_arguments_are_named(kwargs, message):
     with pytest.raises(RaceSetupError, match=message):
         gymnasium.make("DeepRacerRacetrack-v0", **kwargs)
+
+
+STEER = [{"steering_angle": a, "speed": 1.0} for a in range(-30, 31, 5)]
+
+
+def _follow_lane(track, params, lateral, lookahead=0.6):
+    """Index of the STEER action pointing the car at its lane 0.6 m ahead (pure pursuit)."""
+    import math
+
+    x, y, _ = track.pose_at((params["projection_distance"] + lookahead) % track.length, lateral)
+    bearing = math.degrees(math.atan2(y - params["y"], x - params["x"])) - params["heading"]
+    bearing = (bearing + 180.0) % 360.0 - 180.0
+    return int(np.argmin([abs(a["steering_angle"] - bearing) for a in STEER]))
+
+
+@pytest.mark.parametrize("min_distance, overtakes", [(2.0, 1), (0.2, 0)])
+def test_overtakes_count_only_bot_cars_that_were_clearly_ahead(min_distance, overtakes):
+    # One bot car at 0.2 m/s on the inner lane; the car follows the outer lane at 1 m/s.
+    # Started 2 m behind it (DeepRacer's placement) the car passes it: one overtake.
+    # A bot car 0.2 m past the start line is beside the car from the start, never
+    # clearly ahead: driving off is not an overtake.
+    env = gymnasium.make("DeepRacerRacetrack-v0", model_metadata={"action_space": STEER},
+                         race_type="HEAD_TO_HEAD_RACING", number_of_bot_cars=1, bot_car_speed=0.2,
+                         race_options={"min_distance_between_bot_cars": min_distance},
+                         start_positions=[0.0])
+    env.reset(seed=0)
+    track, lanes = env.unwrapped.track, env.unwrapped._race.race.objects.lanes
+    outer = lanes.lateral(0.0, inner=False)
+    _, info = env.reset(seed=0, options={"start_s": 0.0, "lateral": outer})
+    gaps = []
+    for _ in range(75):  # 5 s
+        p = info["reward_params"]
+        action = _follow_lane(track, p, lanes.lateral(p["projection_distance"], inner=False))
+        _, _, terminated, truncated, info = env.step(action)
+        p = info["reward_params"]
+        gaps.append(p["objects_distance"][0] - p["projection_distance"])
+        assert not (terminated or truncated), info["episode_status"]
+    assert gaps[-1] < -0.5  # the car ends clearly ahead in both cases
+    assert max(gaps) >= 0.5 if overtakes else max(gaps) < 0.5
+    assert info["overtakes"] == overtakes
+    env.close()

@@ -94,3 +94,13 @@ def sector_lidar(ranges, sectors=SECTORS, clipping_dist=SECTOR_CLIPPING_DIST,
     onehot = np.zeros((sectors, values_per_sector + 1), dtype=np.float32)
     onehot[np.arange(sectors), bins] = 1.0
     return onehot[:, :-1].reshape(-1)
+
+
+def scan_geometry(spec=LidarSpec()) -> dict:
+    """The fields of a sensor_msgs/LaserScan (base frame, x ahead, counter-clockwise) whose
+    `ranges` are `scan(...)`'s, in scan order: the car's inference node samples such a scan
+    back at exactly the training rays."""
+    angles = spec.angles()
+    return {"angle_min": float(angles[0]), "angle_max": float(angles[-1]),
+            "angle_increment": float((angles[-1] - angles[0]) / (spec.samples - 1)),
+            "range_min": float(spec.min_range), "range_max": float(spec.max_range)}

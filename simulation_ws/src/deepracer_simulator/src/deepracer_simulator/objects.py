@@ -3,10 +3,12 @@
 DeepRacer's conventions (docs/race_types.md): objects sit in one of two lanes,
 the inner or the outer half of the road, on the lane's centre (a quarter of the
 road width from the centre line). Obstacles are spread from
-`min_distance_between_obstacles` percent of the lap to 1 m before its end,
-alternating inner, outer, inner, ... when fixed; when randomized each one is
-moved uniformly between its neighbours (keeping that gap) and gets a random
-lane. Bot cars are spread the same way, drive their lane at `bot_car_speed`
+`min_distance_between_obstacles` metres past the start line to 1 m before its
+end, alternating inner, outer, inner, ... when fixed; when randomized each one
+is moved uniformly between its neighbours (keeping that gap) and gets a random
+lane. Bot cars are spread the same way from `min_distance_between_bot_cars`
+metres (so the first bot car starts 2 m ahead of the start line by default),
+randomized with `randomize_bot_car_locations`, drive their lane at `bot_car_speed`
 and, with `is_lane_change`, switch lanes after a time drawn uniformly from
 [lower, upper] seconds, over `lane_change_distance` metres of travel.
 
@@ -41,9 +43,11 @@ class RaceConfig:
     number_of_obstacles: int = 0  # boxes (OBJECT_AVOIDANCE)
     randomize_obstacle_locations: bool = False  # new positions and lanes every reset
     obstacle_type: str = "box_obstacle"  # a key of OBSTACLE_SIZES
-    min_distance_between_obstacles: float = 2.0  # percent of the lap between objects
+    min_distance_between_obstacles: float = 2.0  # m between obstacles (and from the start line)
     number_of_bot_cars: int = 0  # bot cars (HEAD_TO_HEAD_RACING)
     bot_car_speed: float = 0.2  # m/s
+    min_distance_between_bot_cars: float = 2.0  # m between bot cars (and from the start line)
+    randomize_bot_car_locations: bool = False  # new bot car positions and lanes every reset
     is_lane_change: bool = False  # bot cars switch lanes
     lower_lane_change_time: float = 3.0  # s, shortest time between lane changes
     upper_lane_change_time: float = 5.0  # s, longest time between lane changes
@@ -61,7 +65,8 @@ class RaceConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise RaceConfigError(f"{name} must be an integer >= 0, got {value!r}")
-        for name in ("min_distance_between_obstacles", "bot_car_speed", "lower_lane_change_time",
+        for name in ("min_distance_between_obstacles", "min_distance_between_bot_cars",
+                     "bot_car_speed", "lower_lane_change_time",
                      "upper_lane_change_time", "lane_change_distance", "penalty_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -122,11 +127,13 @@ class _Lanes:
         return s % self.track.length if self.track.closed else min(max(s, 0.0), self.track.length)
 
 
-def spread_positions(track_length, count, min_gap_percent, randomize, rng):
-    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way."""
+def spread_positions(track_length, count, min_gap, randomize, rng):
+    """Arc lengths of `count` objects and their lanes (True = inner), DeepRacer's way: from
+    `min_gap` m past the start line to 1 m before its end (DeepRacer's MIN_DISTANCE_BETWEEN_*
+    are metres along the centre line)."""
     if count == 0:
         return [], []
-    gap = min_gap_percent / 100.0 * track_length
+    gap = float(min_gap)
     start, end = gap, track_length - 1.0
     dists = list(np.linspace(start, end, count)) if count > 1 else [start]
     if randomize:
@@ -176,7 +183,8 @@ class RaceObjects:
                                                    length, width, height))
             self._fixed = not cfg.randomize_obstacle_locations
         dists, lanes = spread_positions(track.length, cfg.n_bot_cars,
-                                        cfg.min_distance_between_obstacles, False, rng)
+                                        cfg.min_distance_between_bot_cars,
+                                        cfg.randomize_bot_car_locations, rng)
         self._bots = [_BotCar(s, inner, self.lanes.lateral(s, inner)) for s, inner in zip(dists, lanes)]
         for bot in self._bots:
             bot.timer = self._next_change(rng)

@@ -1,13 +1,20 @@
 """Race-type evaluation terms: overtakes of bot cars and crash penalty seconds.
 
 `OvertakeCounter` follows the signed gap along the centre line from the car's
-front point to each bot car, wrapped into (-L/2, L/2]: an overtake is the gap
-turning from ahead (> 0) to behind (<= 0) while both readings are within
-`window` metres (so the wrap at half a lap never counts). A bot car passing
-the car back undoes nothing; `passed_back` counts those.
+front point to each bot car, wrapped into (-L/2, L/2]. A bot car is *ahead*
+once the gap has been at least `margin` metres (half a metre by default, more
+than a car length), *behind* once it has been at most -`margin`; in between it
+keeps its last state. An overtake is a bot car going from ahead to behind, so
+the car has to have been clearly behind it and to end clearly in front: a bot
+car starting a few centimetres ahead of the car (or beside it) is not
+"passed" by driving off. Readings farther than `window` (a quarter of the lap
+by default) forget the state, so the wrap at half a lap never counts. A bot car
+going from behind to ahead counts in `passed_back`.
 """
 import math
-from typing import List, Sequence
+from typing import List, Optional, Sequence
+
+AHEAD, BEHIND = 1, -1
 
 
 def signed_gap(s_object: float, s_car: float, length: float) -> float:
@@ -23,29 +30,41 @@ def signed_gap(s_object: float, s_car: float, length: float) -> float:
 class OvertakeCounter:
     """Counts the car passing bot cars over one evaluation trial."""
 
-    def __init__(self, track_length: float, window: float = 2.0):
-        self.length, self.window = float(track_length), float(window)
+    def __init__(self, track_length: float, margin: float = 0.5, window: Optional[float] = None):
+        self.length, self.margin = float(track_length), float(margin)
+        self.window = self.length / 4.0 if window is None else float(window)
+        if not 0.0 < self.margin < self.window:
+            raise ValueError(f"OvertakeCounter: margin must be in (0, window={self.window}), "
+                             f"got {self.margin}")
         self.overtakes, self.passed_back = 0, 0
-        self._gaps: List[float] = []
+        self._states: List[Optional[int]] = []
 
     def reset(self) -> None:
         """Forget the previous positions (a new episode or a reset car); keep the counts."""
-        self._gaps = []
+        self._states = []
 
     def update(self, s_car: float, s_bots: Sequence[float]) -> int:
         """Record one step (arc lengths, m); returns the overtakes this step."""
-        gaps = [signed_gap(s, s_car, self.length) for s in s_bots]
+        if len(self._states) != len(s_bots):
+            self._states = [None] * len(s_bots)
         new = 0
-        if len(gaps) == len(self._gaps):
-            for before, now in zip(self._gaps, gaps):
-                if abs(before) > self.window or abs(now) > self.window:
-                    continue
-                if before > 0.0 >= now:
-                    new += 1
-                elif before <= 0.0 < now:
-                    self.passed_back += 1
+        for i, s_bot in enumerate(s_bots):
+            gap = signed_gap(s_bot, s_car, self.length)
+            before = self._states[i]
+            if abs(gap) > self.window:
+                now = None  # too far to tell who is ahead across the wrap
+            elif gap >= self.margin:
+                now = AHEAD
+            elif gap <= -self.margin:
+                now = BEHIND
+            else:
+                now = before  # alongside: keep the last clear state
+            if before == AHEAD and now == BEHIND:
+                new += 1
+            elif before == BEHIND and now == AHEAD:
+                self.passed_back += 1
+            self._states[i] = now
         self.overtakes += new
-        self._gaps = gaps
         return new
 
 

@@ -1,8 +1,9 @@
 """The race type's settings of the workers, from DeepRacer's environment variables.
 
 RACE_TYPE (TIME_TRIAL | OBJECT_AVOIDANCE | HEAD_TO_HEAD_RACING), NUMBER_OF_OBSTACLES,
-RANDOMIZE_OBSTACLE_LOCATIONS, OBSTACLE_TYPE, MIN_DISTANCE_BETWEEN_OBSTACLES (percent
-of the lap), NUMBER_OF_BOT_CARS, BOT_CAR_SPEED (m/s), IS_LANE_CHANGE,
+RANDOMIZE_OBSTACLE_LOCATIONS, OBSTACLE_TYPE, MIN_DISTANCE_BETWEEN_OBSTACLES (m,
+as DeepRacer), NUMBER_OF_BOT_CARS, BOT_CAR_SPEED (m/s), MIN_DISTANCE_BETWEEN_BOT_CARS (m),
+RANDOMIZE_BOT_CAR_LOCATIONS, IS_LANE_CHANGE,
 LOWER_LANE_CHANGE_TIME, UPPER_LANE_CHANGE_TIME (s), LANE_CHANGE_DISTANCE (m),
 PENALTY_SECONDS (s per crash in evaluation). Launch parameters (lower-case names)
 override them, as for every worker setting.
@@ -21,9 +22,11 @@ class RaceSettings:
     number_of_obstacles: int = 0  # NUMBER_OF_OBSTACLES
     randomize_obstacle_locations: bool = False  # RANDOMIZE_OBSTACLE_LOCATIONS
     obstacle_type: str = "box_obstacle"  # OBSTACLE_TYPE
-    min_distance_between_obstacles: float = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES, % of the lap
+    min_distance_between_obstacles: float = 2.0  # MIN_DISTANCE_BETWEEN_OBSTACLES, m
     number_of_bot_cars: int = 0  # NUMBER_OF_BOT_CARS
     bot_car_speed: float = 0.2  # BOT_CAR_SPEED, m/s
+    min_distance_between_bot_cars: float = 2.0  # MIN_DISTANCE_BETWEEN_BOT_CARS, m
+    randomize_bot_car_locations: bool = False  # RANDOMIZE_BOT_CAR_LOCATIONS
     is_lane_change: bool = False  # IS_LANE_CHANGE
     lower_lane_change_time: float = 3.0  # LOWER_LANE_CHANGE_TIME, s
     upper_lane_change_time: float = 5.0  # UPPER_LANE_CHANGE_TIME, s
@@ -63,6 +66,8 @@ def race_settings(source, error) -> RaceSettings:
         min_distance_between_obstacles=source.number("MIN_DISTANCE_BETWEEN_OBSTACLES", 2.0),
         number_of_bot_cars=int(source.number("NUMBER_OF_BOT_CARS", 0, kind=int)),
         bot_car_speed=source.number("BOT_CAR_SPEED", 0.2),
+        min_distance_between_bot_cars=source.number("MIN_DISTANCE_BETWEEN_BOT_CARS", 2.0),
+        randomize_bot_car_locations=flag("RANDOMIZE_BOT_CAR_LOCATIONS", False),
         is_lane_change=flag("IS_LANE_CHANGE", False),
         lower_lane_change_time=source.number("LOWER_LANE_CHANGE_TIME", 3.0),
         upper_lane_change_time=source.number("UPPER_LANE_CHANGE_TIME", 5.0),
