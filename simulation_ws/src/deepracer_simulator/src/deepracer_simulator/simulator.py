@@ -83,6 +83,7 @@ class Simulator:
         if not (math.isfinite(rate) and rate > 0):
             raise SimulatorError(f"camera rate_hz must be > 0, got {rate!r}")
         self.track, self.car, self.config = track, car, config
+        self.lens = lens  # None: the URDF pinhole; else a deepracer_camera CameraModel
         self.randomization = randomization or scene.RandomizationSpec()
         self.frame_period = 1.0 / rate
         self._params = dynamics.DynamicsParams.from_geometry(car.geometry, config.vehicle)
@@ -180,6 +181,20 @@ class Simulator:
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._palette, labels, axis=0, out=out.reshape(-1, 3), mode="clip")
         return self._noise.apply(out)
+
+    def camera_image(self, width=160, height=120) -> np.ndarray:
+        """The frame the car's camera node would publish, RGB uint8 (height, width, 3), new array.
+
+        Without a lens: `render(width, height)`. With a lens: rendered at the lens's native
+        (calibration) size and reduced by `deepracer_camera.lens.preprocess`, the car's camera
+        node step (area averaging; it keeps the channel order of a 3-channel frame).
+        """
+        if self.lens is None:
+            return self.render(width, height)
+        from deepracer_camera.lens import preprocess
+        native = self.render(self.lens.width, self.lens.height)
+        frame = preprocess(native, width, height)
+        return frame.copy() if frame is native else frame
 
     def render_gray(self, width=160, height=120, out=None) -> np.ndarray:
         """The camera image in grey (luma, as cv2 RGB2GRAY of `render`), uint8 (height, width)."""
