@@ -94,6 +94,7 @@ class TrainingSettings:
     randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
     best_model_metric: str = "progress"  # BEST_MODEL_METRIC: "progress" (mean evaluation
     #                                      progress) or "lap_time" (mean lap, all laps complete)
+    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -117,6 +118,7 @@ class EvaluationSettings:
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
     video: bool = False  # EVALUATION_VIDEO: one MP4 per trial in evaluation-<stamp>/videos/
     randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
+    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
 
     def summary(self) -> list:
         return _summary(self)
@@ -233,6 +235,15 @@ def _randomization(source: _Source) -> str:
     return value
 
 
+def _calibration(source: _Source, race) -> str:
+    """CAMERA_CALIBRATION, checked now (markov.workers.camera)."""
+    from markov.workers.camera import check_calibration
+    try:
+        return check_calibration(source.text("CAMERA_CALIBRATION"), race.race_type)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 def randomization_spec(settings):
     """The simulator's RandomizationSpec for settings.randomization_file, or False when nominal
     (the env's `domain_randomization` argument)."""
@@ -265,7 +276,8 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
         preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError),
         randomization_file=_randomization(source),
-        best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS))
+        best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS),
+        camera_calibration=_calibration(source, race_settings(source, SettingsError)))
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,
@@ -282,4 +294,5 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"),
         race=race_settings(source, SettingsError),
         video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true",
-        randomization_file=_randomization(source))
+        randomization_file=_randomization(source),
+        camera_calibration=_calibration(source, race_settings(source, SettingsError)))

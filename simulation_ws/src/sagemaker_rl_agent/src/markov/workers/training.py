@@ -30,7 +30,7 @@ from markov.rules import OFF_TRACK
 from markov.sim_trace import SimTraceWriter
 from markov.sensors import camera_obs_shape
 from markov.store import NotFoundError, layout
-from markov.workers import checkpoints
+from markov.workers import camera, checkpoints
 from markov.workers.cli import run_worker
 from markov.workers.progress import IterationReport, Progress, StopRequest
 from markov.workers.rollout import (Explorer, Rollout, episode_step_limit, play_episode,
@@ -148,6 +148,7 @@ class TrainingWorker:
             settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
             backend=settings.backend, sim_trace=self.trace if feed is None else feed,
             episode_offset=self.episodes, domain_randomization=randomization_spec(settings),
+            backend_options=camera.backend_options(settings.backend, settings.camera_calibration),
             max_steps=episode_step_limit(user.track_length, metadata.action_space),
             **settings.race.env_kwargs())
         if feed is not None:
