@@ -17,7 +17,9 @@ from deepracer_simulation.ackermann import drive_from_joint_commands
 from . import dynamics, integrator
 from . import randomization as scene
 from .camera import GroundCamera
+from .episode_effects import EpisodeEffects
 from .raster import RasterConfig, TrackColours, build_raster
+from .randomization_file import draw
 from .wheels import WheelChecker
 
 # Commands this close beyond a limit are clipped silently: ROS carries drive commands as
@@ -95,6 +97,7 @@ class Simulator:
             self._camera = LensGroundCamera(self._raster, car.camera, lens)
         self._wheels = WheelChecker(track, car.geometry.wheel_positions)
         self._rng = np.random.default_rng(seed)
+        self._effects_rng = _effects_rng(seed)
         self._frames = 0
         self._drive = (0.0, 0.0)
         self.reset(*track.pose_at(0.0))
@@ -106,12 +109,15 @@ class Simulator:
             raise SimulatorError(f"reset pose must be finite, got x={x!r}, y={y!r}, yaw={yaw!r}")
         if seed is not None:
             self._rng = np.random.default_rng(seed)
+            self._effects_rng = _effects_rng(seed)
         self._state = dynamics.VehicleState(float(x), float(y), _wrap(float(yaw)), 0.0, 0.0)
         self._drive = (0.0, 0.0)
         self.variation = scene.sample(self.randomization, self._rng)
         self._palette = scene.palette(self.config.colours, self.variation)
         self._gray_palette = cv2.cvtColor(self._palette[None], cv2.COLOR_RGB2GRAY)[0]
         self._noise = scene.NoiseSource(self.variation.noise_sigma, self._rng)
+        ranges = self.randomization.ranges if self.randomization.enabled else None
+        self.effects = EpisodeEffects(None if ranges is None else draw(ranges, self._effects_rng))
 
     @property
     def sim_time(self) -> float:
@@ -166,7 +172,9 @@ class Simulator:
     # ------------------------------------------------------------ stepping
     def step_frame(self) -> SimState:
         """Advance exactly one camera period of simulated time; return the new state."""
-        state = integrator.integrate(dynamics.derivative, self._state, self._drive, self._params,
+        drive = self.effects.drive(*self._drive, self.car.geometry.max_steering_angle,
+                                   self.config.max_speed)
+        state = integrator.integrate(dynamics.derivative, self._state, drive, self._params,
                                      self.frame_period, self.config.substeps, self.config.integration)
         x, y, yaw, speed, steering = state
         self._state = dynamics.VehicleState(x, y, _wrap(yaw), speed, steering)
@@ -180,7 +188,7 @@ class Simulator:
         x, y, yaw = self._state[:3]
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._palette, labels, axis=0, out=out.reshape(-1, 3), mode="clip")
-        return self._noise.apply(out)
+        return self.effects.image(self._noise.apply(out))
 
     def camera_image(self, width=160, height=120) -> np.ndarray:
         """The frame the car's camera node would publish, RGB uint8 (height, width, 3), new array.
@@ -199,7 +207,7 @@ class Simulator:
     def render_gray(self, width=160, height=120, out=None) -> np.ndarray:
         """The camera image in grey (luma, as cv2 RGB2GRAY of `render`), uint8 (height, width)."""
         out = _output(out, (height, width))
-        if self.variation.noise_sigma > 0:  # noise is added in RGB, as a published image has it
+        if self.variation.noise_sigma > 0 or self.effects.compresses:  # noise, JPEG: in RGB
             return cv2.cvtColor(self.render(width, height), cv2.COLOR_RGB2GRAY, dst=out)
         x, y, yaw = self._state[:3]
         labels = self._camera.labels(x, y, yaw, width, height)
@@ -220,6 +228,13 @@ class Simulator:
     def raster(self):
         """The TrackRaster the camera looks at."""
         return self._raster
+
+
+def _effects_rng(seed):
+    """The generator of the episode effects, apart from the scene's (whose draws stay as before)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng([int(seed), 1])
+    return np.random.default_rng(None if seed is None else np.random.default_rng(seed).integers(2**63))
 
 
 def _wrap(angle) -> float:

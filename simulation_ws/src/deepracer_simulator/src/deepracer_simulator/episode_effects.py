@@ -1,0 +1,53 @@
+"""The randomization.json keys beyond appearance that the simulator applies per episode.
+
+`EpisodeEffects(values)` holds one episode's draw (`randomization_file.draw`), or None
+for the nominal car and camera:
+- actuators: the drive the car gets is `steering * steering_gain + steering_offset_deg`
+  (rad) and `speed * speed_gain` (a miscalibrated servo and speed controller; the
+  commanded drive stays what the agent sent);
+- camera: a frame is JPEG-compressed at `jpeg_quality` (rounded; 100 = untouched), as
+  the car's camera stream is.
+The other keys (intrinsics and mount jitter, motion blur, latency, speed time
+constant, grip) are drawn but not applied yet.
+"""
+import math
+
+import cv2
+import numpy as np
+
+
+class EpisodeEffects:
+    """One episode's actuator gains and JPEG quality; `None` values = nominal."""
+
+    def __init__(self, values=None):
+        get = (lambda key, nominal: nominal) if values is None else (lambda key, _n: values[key])
+        self.speed_gain = float(get("speed_gain", 1.0))
+        self.steering_gain = float(get("steering_gain", 1.0))
+        self.steering_offset = math.radians(float(get("steering_offset_deg", 0.0)))
+        self.jpeg_quality = int(round(float(get("jpeg_quality", 100.0))))
+
+    @property
+    def compresses(self) -> bool:
+        return self.jpeg_quality < 100
+
+    def drive(self, steering, speed, max_steering, max_speed) -> tuple:
+        """The (steering rad, speed m/s) the car executes for a commanded drive, in its limits."""
+        steering = steering * self.steering_gain + self.steering_offset
+        speed = speed * self.speed_gain
+        return (min(max(steering, -max_steering), max_steering),
+                min(max(speed, -max_speed), max_speed))
+
+    def image(self, rgb: np.ndarray) -> np.ndarray:
+        """`rgb` (uint8 HxWx3 or HxW) after the episode's JPEG round trip, written in place."""
+        if not self.compresses:
+            return rgb
+        colour = rgb.ndim == 3
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if colour else rgb
+        ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise RuntimeError(f"JPEG encoding failed at quality {self.jpeg_quality}")
+        if colour:
+            cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB, dst=rgb)
+        else:
+            rgb[...] = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        return rgb
