@@ -63,3 +63,46 @@ def test_draws_are_deterministic_per_seed_and_nominal_without_a_file(reinvent, c
     assert (plain.effects.speed_gain, plain.effects.jpeg_quality) == (1.0, 100)
     old = Simulator(reinvent, car, randomization=to_spec(load_randomization("none")), seed=0)
     assert old.effects.speed_gain == 1.0 and not old.effects.compresses
+
+
+def moved_car(car, **camera):
+    import dataclasses
+    return dataclasses.replace(car, camera=dataclasses.replace(car.camera, **camera))
+
+
+def test_mount_and_focal_jitter_render_as_a_car_with_that_camera(reinvent, car):
+    pose = reinvent.pose_at(4.0)
+    jittered = sim_with(reinvent, car, {"mount_pitch_deg": [6.0, 6.0], "mount_height_m": [0.01, 0.01],
+                                        "focal_scale": [1.25, 1.25]})
+    hfov = 2.0 * math.atan(math.tan(car.camera.hfov / 2.0) / 1.25)
+    reference = Simulator(reinvent, moved_car(car, pitch=car.camera.pitch + math.radians(6.0),
+                                              z=car.camera.z + 0.01, hfov=hfov), seed=0)
+    plain = Simulator(reinvent, car, seed=0)
+    for sim in (jittered, reference, plain):
+        sim.reset(*pose)
+    assert np.array_equal(jittered.render(160, 120), reference.render(160, 120))
+    assert not np.array_equal(jittered.render(160, 120), plain.render(160, 120))
+    light_only = sim_with(reinvent, car, {"light_level": [0.8, 0.9]})
+    assert light_only._camera is light_only._nominal_camera  # no camera keys: no rebuild
+
+
+def test_lens_intrinsics_jitter_is_deterministic_per_seed(reinvent, car):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "robot_ws/src/camera_pkg/src"))
+    from deepracer_camera.lens import default_camera
+    spec = to_spec(ranges_from_dict({"principal_jitter_px": [4.0, 6.0], "distortion_jitter": [0.01, 0.02],
+                                     "focal_scale": [0.97, 1.03]}, "test.json"))
+
+    def frame(seed):
+        sim = Simulator(reinvent, car, randomization=spec, seed=seed, lens=default_camera())
+        sim.reset(*reinvent.pose_at(4.0), seed=seed)
+        return sim.render(160, 120), sim._camera.lens
+
+    (a, lens_a), (b, lens_b), (c, lens_c) = frame(1), frame(1), frame(2)
+    assert np.array_equal(a, b) and lens_a == lens_b
+    assert lens_a != lens_c and not np.array_equal(a, c)
+    nominal = default_camera()
+    assert abs(lens_a.cx - nominal.cx) <= 6.0 and abs(lens_a.cy - nominal.cy) <= 6.0
+    assert all(abs(d - n) <= 0.02 for d, n in zip(lens_a.dist, nominal.dist))
+    assert 0.97 * nominal.fx <= lens_a.fx <= 1.03 * nominal.fx

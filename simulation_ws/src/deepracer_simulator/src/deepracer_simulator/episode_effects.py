@@ -7,9 +7,15 @@ for the nominal car and camera:
   commanded drive stays what the agent sent);
 - camera: a frame is JPEG-compressed at `jpeg_quality` (rounded; 100 = untouched), as
   the car's camera stream is.
-The other keys (intrinsics and mount jitter, motion blur, latency, speed time
-constant, grip) are drawn but not applied yet.
+- camera: `camera_for_episode` moves the camera by `mount_height_m` and
+  `mount_pitch_deg`, scales the focal length by `focal_scale` (the URDF pinhole: a
+  narrower or wider hfov) and, with a lens, shifts cx, cy by +-`principal_jitter_px`
+  and each distortion coefficient by +-`distortion_jitter` (signs and sizes drawn
+  uniformly within +-the episode's value).
+The other keys (motion blur, latency, speed time constant, grip) are drawn but not
+applied yet.
 """
+import dataclasses
 import math
 
 import cv2
@@ -51,3 +57,34 @@ class EpisodeEffects:
         else:
             rgb[...] = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
         return rgb
+
+
+_CAMERA_KEYS = ("focal_scale", "mount_height_m", "mount_pitch_deg")
+_LENS_KEYS = ("principal_jitter_px", "distortion_jitter")
+_NOMINAL = {"focal_scale": (1.0, 1.0)}
+
+
+def camera_jitter(ranges, lens) -> bool:
+    """Whether the ranges move the camera or its intrinsics (else the nominal camera stays)."""
+    keys = _CAMERA_KEYS + (_LENS_KEYS if lens is not None else ())
+    return any(tuple(getattr(ranges, k)) != _NOMINAL.get(k, (0.0, 0.0)) for k in keys)
+
+
+def camera_for_episode(raster, camera, lens, values, rng):
+    """A ground camera (GroundCamera or LensGroundCamera) for one episode's draw `values`:
+    `camera` (the URDF CameraSpec) moved and `lens` (a CameraModel or None) jittered."""
+    from .camera import GroundCamera
+    moved = dataclasses.replace(camera, z=camera.z + values["mount_height_m"],
+                                pitch=camera.pitch + math.radians(values["mount_pitch_deg"]))
+    scale = values["focal_scale"]
+    if lens is None:
+        hfov = 2.0 * math.atan(math.tan(camera.hfov / 2.0) / scale)
+        return GroundCamera(raster, dataclasses.replace(moved, hfov=hfov))
+    from .lens_camera import LensGroundCamera
+    shift = values["principal_jitter_px"]
+    cx, cy = (c + rng.uniform(-shift, shift) for c in (lens.cx, lens.cy))
+    jitter = values["distortion_jitter"]
+    dist = tuple(d + rng.uniform(-jitter, jitter) for d in lens.dist)
+    jittered = dataclasses.replace(lens, fx=lens.fx * scale, fy=lens.fy * scale, cx=cx, cy=cy,
+                                   dist=dist)
+    return LensGroundCamera(raster, moved, jittered)

@@ -17,7 +17,7 @@ from deepracer_simulation.ackermann import drive_from_joint_commands
 from . import dynamics, integrator
 from . import randomization as scene
 from .camera import GroundCamera
-from .episode_effects import EpisodeEffects
+from .episode_effects import EpisodeEffects, camera_for_episode, camera_jitter
 from .raster import RasterConfig, TrackColours, build_raster
 from .randomization_file import draw
 from .wheels import WheelChecker
@@ -95,6 +95,7 @@ class Simulator:
         else:  # a deepracer_camera.lens.CameraModel, e.g. the car's wide-angle lens
             from .lens_camera import LensGroundCamera
             self._camera = LensGroundCamera(self._raster, car.camera, lens)
+        self._nominal_camera = self._camera
         self._wheels = WheelChecker(track, car.geometry.wheel_positions)
         self._rng = np.random.default_rng(seed)
         self._effects_rng = _effects_rng(seed)
@@ -117,7 +118,12 @@ class Simulator:
         self._gray_palette = cv2.cvtColor(self._palette[None], cv2.COLOR_RGB2GRAY)[0]
         self._noise = scene.NoiseSource(self.variation.noise_sigma, self._rng)
         ranges = self.randomization.ranges if self.randomization.enabled else None
-        self.effects = EpisodeEffects(None if ranges is None else draw(ranges, self._effects_rng))
+        values = None if ranges is None else draw(ranges, self._effects_rng)
+        self.effects = EpisodeEffects(values)
+        self._camera = self._nominal_camera
+        if values is not None and camera_jitter(ranges, self.lens):  # mount, intrinsics
+            self._camera = camera_for_episode(self._raster, self.car.camera, self.lens, values,
+                                              self._effects_rng)
 
     @property
     def sim_time(self) -> float:
