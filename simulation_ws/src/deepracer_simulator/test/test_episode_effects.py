@@ -4,6 +4,7 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 
 from deepracer_simulator import Simulator
 from deepracer_simulator.randomization_file import load_randomization, ranges_from_dict, to_spec
@@ -106,3 +107,23 @@ def test_lens_intrinsics_jitter_is_deterministic_per_seed(reinvent, car):
     assert abs(lens_a.cx - nominal.cx) <= 6.0 and abs(lens_a.cy - nominal.cy) <= 6.0
     assert all(abs(d - n) <= 0.02 for d, n in zip(lens_a.dist, nominal.dist))
     assert 0.97 * nominal.fx <= lens_a.fx <= 1.03 * nominal.fx
+
+
+def test_time_constant_and_grip_act_as_a_car_with_that_response(reinvent, car):
+    import dataclasses
+    from deepracer_simulator.dynamics import VehicleResponse
+    from deepracer_simulator.simulator import SimConfig
+    pose = reinvent.pose_at(1.0)
+    varied = sim_with(reinvent, car, {"speed_time_constant_scale": [2.0, 2.0], "grip": [0.5, 0.5]})
+    nominal = VehicleResponse()
+    response = dataclasses.replace(nominal, speed_time_constant=nominal.speed_time_constant * 2.0,
+                                   friction_coefficient=nominal.friction_coefficient * 0.5)
+    reference = Simulator(reinvent, car, SimConfig(vehicle=response), seed=0)
+    plain = Simulator(reinvent, car, seed=0)
+    for sim in (varied, reference, plain):
+        sim.reset(*pose)
+    a, b, c = (drive(sim, 0.4, 3.0, frames=20) for sim in (varied, reference, plain))
+    assert a == b and a.speed < c.speed  # slower speed response
+    # both slide in this turn: the yaw rate saturates at mu * g / v, with half the mu
+    assert a.yaw_rate == pytest.approx(0.4 * 9.81 / a.speed, rel=1e-6)
+    assert c.yaw_rate == pytest.approx(0.8 * 9.81 / c.speed, rel=1e-6)

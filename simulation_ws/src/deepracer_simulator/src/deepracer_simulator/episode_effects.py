@@ -12,8 +12,9 @@ for the nominal car and camera:
   narrower or wider hfov) and, with a lens, shifts cx, cy by +-`principal_jitter_px`
   and each distortion coefficient by +-`distortion_jitter` (signs and sizes drawn
   uniformly within +-the episode's value).
-The other keys (motion blur, latency, speed time constant, grip) are drawn but not
-applied yet.
+- dynamics: `params(nominal)` scales the speed time constant by
+  `speed_time_constant_scale` and the tyre grip (friction coefficient) by `grip`.
+The other keys (motion blur, latency) are drawn but not applied yet.
 """
 import dataclasses
 import math
@@ -31,6 +32,16 @@ class EpisodeEffects:
         self.steering_gain = float(get("steering_gain", 1.0))
         self.steering_offset = math.radians(float(get("steering_offset_deg", 0.0)))
         self.jpeg_quality = int(round(float(get("jpeg_quality", 100.0))))
+        self.speed_time_constant_scale = float(get("speed_time_constant_scale", 1.0))
+        self.grip = float(get("grip", 1.0))
+
+    def params(self, nominal):
+        """The episode's dynamics.DynamicsParams from the nominal ones (the same object if nominal)."""
+        if self.speed_time_constant_scale == 1.0 and self.grip == 1.0:
+            return nominal
+        return dataclasses.replace(
+            nominal, speed_time_constant=nominal.speed_time_constant * self.speed_time_constant_scale,
+            friction_coefficient=nominal.friction_coefficient * self.grip)
 
     @property
     def compresses(self) -> bool:

@@ -89,6 +89,7 @@ class Simulator:
         self.randomization = randomization or scene.RandomizationSpec()
         self.frame_period = 1.0 / rate
         self._params = dynamics.DynamicsParams.from_geometry(car.geometry, config.vehicle)
+        self._nominal_params = self._params
         self._raster = build_raster(track.centre, track.left_edge, track.right_edge, config.raster)
         if lens is None:  # the URDF's pinhole (Gazebo parity)
             self._camera = GroundCamera(self._raster, car.camera)
@@ -120,6 +121,7 @@ class Simulator:
         ranges = self.randomization.ranges if self.randomization.enabled else None
         values = None if ranges is None else draw(ranges, self._effects_rng)
         self.effects = EpisodeEffects(values)
+        self._params = self.effects.params(self._nominal_params)  # time constant, grip
         self._camera = self._nominal_camera
         if values is not None and camera_jitter(ranges, self.lens):  # mount, intrinsics
             self._camera = camera_for_episode(self._raster, self.car.camera, self.lens, values,
