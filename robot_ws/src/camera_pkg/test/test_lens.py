@@ -113,3 +113,15 @@ def test_camera_node_source_uses_the_shared_preprocess(tmp_path):
     assert np.array_equal(source.read(), shared)
     assert np.array_equal(preprocess(frame[:, :, 0]), preprocess(cv2.cvtColor(frame[:, :, 0],
                                                                               cv2.COLOR_GRAY2BGR)))
+
+
+def test_resolve_camera_takes_a_shipped_name_or_a_file(tmp_path):
+    from deepracer_camera.lens import resolve_camera, shipped_lenses
+    assert "deepracer_wide_angle" in shipped_lenses()
+    assert resolve_camera(" deepracer_wide_angle ") == default_camera()
+    path = tmp_path / "mine.json"
+    save_calibration(STANDARD, path)
+    assert resolve_camera(str(path)) == STANDARD
+    with pytest.raises(CalibrationError, match=r"wide_angel: no such calibration file and not a "
+                                               r"shipped lens \(shipped: deepracer_wide_angle"):
+        resolve_camera("wide_angel")

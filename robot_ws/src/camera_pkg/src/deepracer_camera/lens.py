@@ -267,3 +267,20 @@ def save_calibration(model, path) -> None:
 def default_camera() -> CameraModel:
     """The shipped nominal calibration of the DeepRacer's wide-angle camera."""
     return load_calibration(DEFAULT_CALIBRATION)
+
+
+def shipped_lenses() -> tuple:
+    """Names of the calibrations shipped in deepracer_camera/data (file stems)."""
+    return tuple(sorted(p.stem for p in DEFAULT_CALIBRATION.parent.glob("*.json")))
+
+
+def resolve_camera(value) -> CameraModel:
+    """The CameraModel named by `value`: a shipped lens name (e.g. "deepracer_wide_angle")
+    or a calibration file path (raises CalibrationError naming the value or file and key)."""
+    text = str(value).strip()
+    if text in shipped_lenses():
+        return load_calibration(DEFAULT_CALIBRATION.with_name(text + ".json"))
+    if not text or not Path(text).is_file():
+        raise CalibrationError(f"{text or repr(text)}: no such calibration file and not a shipped "
+                               f"lens (shipped: {', '.join(shipped_lenses())})")
+    return load_calibration(text)

@@ -56,3 +56,18 @@ class LensGroundCamera:
         irow = np.clip(row.astype(np.int32), 0, rows - 1)
         b.labels[b.index] = self._flat_labels[irow * cols + icol]
         return b.labels
+
+
+def load_lens(value):
+    """The deepracer_camera CameraModel for CAMERA_CALIBRATION / ~camera_calibration `value`
+    (a shipped lens name or a calibration file); None for '' (the URDF pinhole).
+    Raises ValueError (deepracer_camera's CalibrationError) naming the value, file and key."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        from deepracer_camera.lens import resolve_camera
+    except ImportError as err:
+        raise ValueError(f"{text}: a lens needs robot_ws's camera_pkg (deepracer_camera): "
+                         f"source robot_ws/install/setup.bash ({err})") from None
+    return resolve_camera(text)

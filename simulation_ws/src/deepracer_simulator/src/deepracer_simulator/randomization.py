@@ -27,6 +27,9 @@ class RandomizationSpec:
     ground_jitter: int = 30  # +- per channel for the ground around the track
     background_jitter: int = 40  # +- per channel for the walls / sky
     noise_sigma: tuple = (0.0, 6.0)  # range of the camera's Gaussian noise std (grey levels)
+    # the randomization.json ranges this spec came from (to_spec), or None; the simulator
+    # draws the keys beyond appearance from them (episode_effects)
+    ranges: object = None
 
     def __post_init__(self):
         for name in ("light_level", "noise_sigma"):

@@ -128,4 +128,4 @@ def to_spec(ranges) -> RandomizationSpec:
     enabled = ranges != RandomizationRanges()
     return RandomizationSpec(enabled=enabled, light_level=ranges.light_level, road_jitter=jitter,
                              line_jitter=jitter, ground_jitter=jitter, background_jitter=jitter,
-                             noise_sigma=ranges.noise_sigma)
+                             noise_sigma=ranges.noise_sigma, ranges=ranges)

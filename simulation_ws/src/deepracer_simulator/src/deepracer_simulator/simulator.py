@@ -17,7 +17,9 @@ from deepracer_simulation.ackermann import drive_from_joint_commands
 from . import dynamics, integrator
 from . import randomization as scene
 from .camera import GroundCamera
+from .episode_effects import EpisodeEffects, camera_for_episode, camera_jitter
 from .raster import RasterConfig, TrackColours, build_raster
+from .randomization_file import draw
 from .wheels import WheelChecker
 
 # Commands this close beyond a limit are clipped silently: ROS carries drive commands as
@@ -83,17 +85,21 @@ class Simulator:
         if not (math.isfinite(rate) and rate > 0):
             raise SimulatorError(f"camera rate_hz must be > 0, got {rate!r}")
         self.track, self.car, self.config = track, car, config
+        self.lens = lens  # None: the URDF pinhole; else a deepracer_camera CameraModel
         self.randomization = randomization or scene.RandomizationSpec()
         self.frame_period = 1.0 / rate
         self._params = dynamics.DynamicsParams.from_geometry(car.geometry, config.vehicle)
+        self._nominal_params = self._params
         self._raster = build_raster(track.centre, track.left_edge, track.right_edge, config.raster)
         if lens is None:  # the URDF's pinhole (Gazebo parity)
             self._camera = GroundCamera(self._raster, car.camera)
         else:  # a deepracer_camera.lens.CameraModel, e.g. the car's wide-angle lens
             from .lens_camera import LensGroundCamera
             self._camera = LensGroundCamera(self._raster, car.camera, lens)
+        self._nominal_camera = self._camera
         self._wheels = WheelChecker(track, car.geometry.wheel_positions)
         self._rng = np.random.default_rng(seed)
+        self._effects_rng = _effects_rng(seed)
         self._frames = 0
         self._drive = (0.0, 0.0)
         self.reset(*track.pose_at(0.0))
@@ -105,12 +111,21 @@ class Simulator:
             raise SimulatorError(f"reset pose must be finite, got x={x!r}, y={y!r}, yaw={yaw!r}")
         if seed is not None:
             self._rng = np.random.default_rng(seed)
+            self._effects_rng = _effects_rng(seed)
         self._state = dynamics.VehicleState(float(x), float(y), _wrap(float(yaw)), 0.0, 0.0)
         self._drive = (0.0, 0.0)
         self.variation = scene.sample(self.randomization, self._rng)
         self._palette = scene.palette(self.config.colours, self.variation)
         self._gray_palette = cv2.cvtColor(self._palette[None], cv2.COLOR_RGB2GRAY)[0]
         self._noise = scene.NoiseSource(self.variation.noise_sigma, self._rng)
+        ranges = self.randomization.ranges if self.randomization.enabled else None
+        values = None if ranges is None else draw(ranges, self._effects_rng)
+        self.effects = EpisodeEffects(values)
+        self._params = self.effects.params(self._nominal_params)  # time constant, grip
+        self._camera = self._nominal_camera
+        if values is not None and camera_jitter(ranges, self.lens):  # mount, intrinsics
+            self._camera = camera_for_episode(self._raster, self.car.camera, self.lens, values,
+                                              self._effects_rng)
 
     @property
     def sim_time(self) -> float:
@@ -165,7 +180,9 @@ class Simulator:
     # ------------------------------------------------------------ stepping
     def step_frame(self) -> SimState:
         """Advance exactly one camera period of simulated time; return the new state."""
-        state = integrator.integrate(dynamics.derivative, self._state, self._drive, self._params,
+        drive = self.effects.drive(*self._drive, self.car.geometry.max_steering_angle,
+                                   self.config.max_speed)
+        state = integrator.integrate(dynamics.derivative, self._state, drive, self._params,
                                      self.frame_period, self.config.substeps, self.config.integration)
         x, y, yaw, speed, steering = state
         self._state = dynamics.VehicleState(x, y, _wrap(yaw), speed, steering)
@@ -179,12 +196,26 @@ class Simulator:
         x, y, yaw = self._state[:3]
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._palette, labels, axis=0, out=out.reshape(-1, 3), mode="clip")
-        return self._noise.apply(out)
+        return self.effects.image(self._noise.apply(out))
+
+    def camera_image(self, width=160, height=120) -> np.ndarray:
+        """The frame the car's camera node would publish, RGB uint8 (height, width, 3), new array.
+
+        Without a lens: `render(width, height)`. With a lens: rendered at the lens's native
+        (calibration) size and reduced by `deepracer_camera.lens.preprocess`, the car's camera
+        node step (area averaging; it keeps the channel order of a 3-channel frame).
+        """
+        if self.lens is None:
+            return self.render(width, height)
+        from deepracer_camera.lens import preprocess
+        native = self.render(self.lens.width, self.lens.height)
+        frame = preprocess(native, width, height)
+        return frame.copy() if frame is native else frame
 
     def render_gray(self, width=160, height=120, out=None) -> np.ndarray:
         """The camera image in grey (luma, as cv2 RGB2GRAY of `render`), uint8 (height, width)."""
         out = _output(out, (height, width))
-        if self.variation.noise_sigma > 0:  # noise is added in RGB, as a published image has it
+        if self.variation.noise_sigma > 0 or self.effects.compresses:  # noise, JPEG: in RGB
             return cv2.cvtColor(self.render(width, height), cv2.COLOR_RGB2GRAY, dst=out)
         x, y, yaw = self._state[:3]
         labels = self._camera.labels(x, y, yaw, width, height)
@@ -205,6 +236,13 @@ class Simulator:
     def raster(self):
         """The TrackRaster the camera looks at."""
         return self._raster
+
+
+def _effects_rng(seed):
+    """The generator of the episode effects, apart from the scene's (whose draws stay as before)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng([int(seed), 1])
+    return np.random.default_rng(None if seed is None else np.random.default_rng(seed).integers(2**63))
 
 
 def _wrap(angle) -> float:

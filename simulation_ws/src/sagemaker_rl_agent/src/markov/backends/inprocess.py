@@ -18,12 +18,13 @@ class InProcessBackend:
     track: a deepracer_simulation.track.Track (either driving direction: the
     simulator only uses its road surface); car: a CarModel; config: a
     SimConfig (default SimConfig()); randomization: a RandomizationSpec or
-    None (off); seed: the simulator's first random seed.
+    None (off); seed: the simulator's first random seed; lens: a deepracer_camera
+    CameraModel (CAMERA_CALIBRATION) or None (the URDF pinhole).
     """
 
-    def __init__(self, track, car, config=None, randomization=None, seed=None):
+    def __init__(self, track, car, config=None, randomization=None, seed=None, lens=None):
         self.simulator = Simulator(track, car, config if config is not None else SimConfig(),
-                                   randomization=randomization, seed=seed)
+                                   randomization=randomization, seed=seed, lens=lens)
 
     def reset(self, x: float, y: float, yaw: float, seed=None) -> Frame:
         """Place the car at rest at (x, y, yaw) (m, rad); `seed` redraws the scene variation."""
@@ -41,7 +42,7 @@ class InProcessBackend:
 
     def _frame(self, state) -> Frame:
         sim = self.simulator
-        return Frame(image=sim.render(IMAGE_WIDTH, IMAGE_HEIGHT),
+        return Frame(image=sim.camera_image(IMAGE_WIDTH, IMAGE_HEIGHT),
                      x=state.x, y=state.y, yaw=state.yaw, speed=state.speed,
                      steering=state.steering,
                      wheels_on_track=tuple(sim.wheels_on_track().tolist()),

@@ -27,7 +27,7 @@ from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TR
 from markov.sensors import camera_obs_shape
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
-from markov.workers import checkpoints
+from markov.workers import camera, checkpoints
 from markov.workers.cli import run_worker
 from markov.workers.progress import Progress, StopRequest
 from markov.workers.rollout import episode_step_limit, greedy
@@ -158,6 +158,8 @@ class EvaluationWorker:
                                     model_metadata=metadata, backend=settings.backend,
                                     sim_trace=trace, start_positions=[0.0],
                                     domain_randomization=randomization_spec(settings),
+                                    backend_options=camera.backend_options(
+                                        settings.backend, settings.camera_calibration),
                                     max_steps=episode_step_limit(length, metadata.action_space),
                                     **settings.race.env_kwargs())
         trials, choose = [], greedy(policy)

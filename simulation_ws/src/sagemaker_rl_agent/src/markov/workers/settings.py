@@ -100,6 +100,7 @@ class TrainingSettings:
     rollout_workers: int = 1  # ROLLOUT_WORKERS: 1 plays in this process; more: Ray actors
     #                           ("auto": one per core this process may use)
     ray_address: str = ""  # RAY_ADDRESS: join this Ray cluster; empty: a private local instance
+    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -123,6 +124,7 @@ class EvaluationSettings:
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
     video: bool = False  # EVALUATION_VIDEO: one MP4 per trial in evaluation-<stamp>/videos/
     randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
+    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
 
     def summary(self) -> list:
         return _summary(self)
@@ -239,6 +241,15 @@ def _randomization(source: _Source) -> str:
     return value
 
 
+def _calibration(source: _Source, race) -> str:
+    """CAMERA_CALIBRATION, checked now (markov.workers.camera)."""
+    from markov.workers.camera import check_calibration
+    try:
+        return check_calibration(source.text("CAMERA_CALIBRATION"), race.race_type)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 def randomization_spec(settings):
     """The simulator's RandomizationSpec for settings.randomization_file, or False when nominal
     (the env's `domain_randomization` argument)."""
@@ -274,7 +285,9 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS),
         envs_per_worker=int(source.number("ENVS_PER_WORKER", DEFAULT_ENVS_PER_WORKER, kind=int,
                                           low=1)),
-        rollout_workers=_rollout_workers(source), ray_address=source.text("RAY_ADDRESS"))
+        rollout_workers=_rollout_workers(source), ray_address=source.text("RAY_ADDRESS"),
+        camera_calibration=_calibration(source, race_settings(source, SettingsError)))
+
 
 
 def free_cores() -> int:
@@ -308,4 +321,5 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         seed=_seed(source, "EVALUATION_SEED"), preset_file=source.text("MARKOV_PRESET_FILE"),
         race=race_settings(source, SettingsError),
         video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true",
-        randomization_file=_randomization(source))
+        randomization_file=_randomization(source),
+        camera_calibration=_calibration(source, race_settings(source, SettingsError)))

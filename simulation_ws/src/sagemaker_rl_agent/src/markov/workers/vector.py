@@ -41,6 +41,7 @@ def make_training_envs(settings, user, count, episode_offset=0):
     from markov.envs import DeepRacerRacetrackEnv
     from markov.sim_trace import SimTraceWriter
     from markov.workers.rollout import episode_step_limit
+    from markov.workers import camera
     from markov.workers.settings import randomization_spec
 
     metadata = user.model_metadata
@@ -48,6 +49,7 @@ def make_training_envs(settings, user, count, episode_offset=0):
         settings.world_name, reward_function=user.reward_function, model_metadata=metadata,
         backend=settings.backend, sim_trace=SimTraceWriter(), episode_offset=episode_offset,
         domain_randomization=randomization_spec(settings),
+        backend_options=camera.backend_options(settings.backend, settings.camera_calibration),
         max_steps=episode_step_limit(user.track_length, metadata.action_space),
         **settings.race.env_kwargs())
         for _ in range(count)]

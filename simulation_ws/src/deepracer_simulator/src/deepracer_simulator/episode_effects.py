@@ -1,0 +1,101 @@
+"""The randomization.json keys beyond appearance that the simulator applies per episode.
+
+`EpisodeEffects(values)` holds one episode's draw (`randomization_file.draw`), or None
+for the nominal car and camera:
+- actuators: the drive the car gets is `steering * steering_gain + steering_offset_deg`
+  (rad) and `speed * speed_gain` (a miscalibrated servo and speed controller; the
+  commanded drive stays what the agent sent);
+- camera: a frame is JPEG-compressed at `jpeg_quality` (rounded; 100 = untouched), as
+  the car's camera stream is.
+- camera: `camera_for_episode` moves the camera by `mount_height_m` and
+  `mount_pitch_deg`, scales the focal length by `focal_scale` (the URDF pinhole: a
+  narrower or wider hfov) and, with a lens, shifts cx, cy by +-`principal_jitter_px`
+  and each distortion coefficient by +-`distortion_jitter` (signs and sizes drawn
+  uniformly within +-the episode's value).
+- dynamics: `params(nominal)` scales the speed time constant by
+  `speed_time_constant_scale` and the tyre grip (friction coefficient) by `grip`.
+The other keys (motion blur, latency) are drawn but not applied yet.
+"""
+import dataclasses
+import math
+
+import cv2
+import numpy as np
+
+
+class EpisodeEffects:
+    """One episode's actuator gains and JPEG quality; `None` values = nominal."""
+
+    def __init__(self, values=None):
+        get = (lambda key, nominal: nominal) if values is None else (lambda key, _n: values[key])
+        self.speed_gain = float(get("speed_gain", 1.0))
+        self.steering_gain = float(get("steering_gain", 1.0))
+        self.steering_offset = math.radians(float(get("steering_offset_deg", 0.0)))
+        self.jpeg_quality = int(round(float(get("jpeg_quality", 100.0))))
+        self.speed_time_constant_scale = float(get("speed_time_constant_scale", 1.0))
+        self.grip = float(get("grip", 1.0))
+
+    def params(self, nominal):
+        """The episode's dynamics.DynamicsParams from the nominal ones (the same object if nominal)."""
+        if self.speed_time_constant_scale == 1.0 and self.grip == 1.0:
+            return nominal
+        return dataclasses.replace(
+            nominal, speed_time_constant=nominal.speed_time_constant * self.speed_time_constant_scale,
+            friction_coefficient=nominal.friction_coefficient * self.grip)
+
+    @property
+    def compresses(self) -> bool:
+        return self.jpeg_quality < 100
+
+    def drive(self, steering, speed, max_steering, max_speed) -> tuple:
+        """The (steering rad, speed m/s) the car executes for a commanded drive, in its limits."""
+        steering = steering * self.steering_gain + self.steering_offset
+        speed = speed * self.speed_gain
+        return (min(max(steering, -max_steering), max_steering),
+                min(max(speed, -max_speed), max_speed))
+
+    def image(self, rgb: np.ndarray) -> np.ndarray:
+        """`rgb` (uint8 HxWx3 or HxW) after the episode's JPEG round trip, written in place."""
+        if not self.compresses:
+            return rgb
+        colour = rgb.ndim == 3
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if colour else rgb
+        ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise RuntimeError(f"JPEG encoding failed at quality {self.jpeg_quality}")
+        if colour:
+            cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB, dst=rgb)
+        else:
+            rgb[...] = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        return rgb
+
+
+_CAMERA_KEYS = ("focal_scale", "mount_height_m", "mount_pitch_deg")
+_LENS_KEYS = ("principal_jitter_px", "distortion_jitter")
+_NOMINAL = {"focal_scale": (1.0, 1.0)}
+
+
+def camera_jitter(ranges, lens) -> bool:
+    """Whether the ranges move the camera or its intrinsics (else the nominal camera stays)."""
+    keys = _CAMERA_KEYS + (_LENS_KEYS if lens is not None else ())
+    return any(tuple(getattr(ranges, k)) != _NOMINAL.get(k, (0.0, 0.0)) for k in keys)
+
+
+def camera_for_episode(raster, camera, lens, values, rng):
+    """A ground camera (GroundCamera or LensGroundCamera) for one episode's draw `values`:
+    `camera` (the URDF CameraSpec) moved and `lens` (a CameraModel or None) jittered."""
+    from .camera import GroundCamera
+    moved = dataclasses.replace(camera, z=camera.z + values["mount_height_m"],
+                                pitch=camera.pitch + math.radians(values["mount_pitch_deg"]))
+    scale = values["focal_scale"]
+    if lens is None:
+        hfov = 2.0 * math.atan(math.tan(camera.hfov / 2.0) / scale)
+        return GroundCamera(raster, dataclasses.replace(moved, hfov=hfov))
+    from .lens_camera import LensGroundCamera
+    shift = values["principal_jitter_px"]
+    cx, cy = (c + rng.uniform(-shift, shift) for c in (lens.cx, lens.cy))
+    jitter = values["distortion_jitter"]
+    dist = tuple(d + rng.uniform(-jitter, jitter) for d in lens.dist)
+    jittered = dataclasses.replace(lens, fx=lens.fx * scale, fy=lens.fy * scale, cx=cx, cy=cy,
+                                   dist=dist)
+    return LensGroundCamera(raster, moved, jittered)

@@ -1,0 +1,129 @@
+"""randomization.json's actuator gains and JPEG quality, applied by the simulator per
+episode, deterministic per seed; nominal when absent."""
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from deepracer_simulator import Simulator
+from deepracer_simulator.randomization_file import load_randomization, ranges_from_dict, to_spec
+
+
+def sim_with(track, car, data, seed=0):
+    return Simulator(track, car, randomization=to_spec(ranges_from_dict(data, "test.json")), seed=seed)
+
+
+def drive(sim, steering, speed, frames=30):
+    sim.set_drive(steering, speed)
+    for _ in range(frames):
+        state = sim.step_frame()
+    return state
+
+
+def test_actuator_gains_act_like_a_miscalibrated_car(reinvent, car):
+    pose = reinvent.pose_at(2.0)
+    gained = sim_with(reinvent, car, {"speed_gain": [0.5, 0.5], "steering_gain": [2.0, 2.0],
+                                      "steering_offset_deg": [3.0, 3.0]})
+    nominal = Simulator(reinvent, car, seed=0)
+    gained.reset(*pose)
+    nominal.reset(*pose)
+    a = drive(gained, 0.05, 2.0)
+    b = drive(nominal, 0.1 + math.radians(3.0), 1.0)
+    assert gained.drive == (0.05, 2.0)  # the command stays what the agent sent
+    assert (a.x, a.y, a.yaw, a.speed) == (b.x, b.y, b.yaw, b.speed)
+
+
+def test_jpeg_quality_compresses_the_frame_as_the_car_stream(reinvent, car):
+    pose = reinvent.pose_at(5.0)
+    jpeg = sim_with(reinvent, car, {"jpeg_quality": [20, 20]})
+    nominal = Simulator(reinvent, car, seed=0)
+    jpeg.reset(*pose)
+    nominal.reset(*pose)
+    clean = nominal.render(160, 120)
+    ok, data = cv2.imencode(".jpg", clean[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 20])
+    expected = cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1]
+    image = jpeg.render(160, 120)
+    assert np.array_equal(image, expected) and not np.array_equal(image, clean)
+    assert np.array_equal(jpeg.render_gray(), cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY))
+
+
+def test_draws_are_deterministic_per_seed_and_nominal_without_a_file(reinvent, car):
+    def effects(seed):
+        sim = Simulator(reinvent, car, randomization=to_spec(load_randomization("strong")), seed=seed)
+        sim.reset(*reinvent.pose_at(0.0), seed=seed)
+        e = sim.effects
+        return (e.speed_gain, e.steering_gain, e.steering_offset, e.jpeg_quality)
+
+    assert effects(4) == effects(4)
+    assert effects(4) != effects(5)
+    strong = load_randomization("strong")
+    low, high = strong.speed_gain
+    assert low <= effects(4)[0] <= high
+    plain = Simulator(reinvent, car, seed=0)  # no file: the nominal car and camera
+    assert (plain.effects.speed_gain, plain.effects.jpeg_quality) == (1.0, 100)
+    old = Simulator(reinvent, car, randomization=to_spec(load_randomization("none")), seed=0)
+    assert old.effects.speed_gain == 1.0 and not old.effects.compresses
+
+
+def moved_car(car, **camera):
+    import dataclasses
+    return dataclasses.replace(car, camera=dataclasses.replace(car.camera, **camera))
+
+
+def test_mount_and_focal_jitter_render_as_a_car_with_that_camera(reinvent, car):
+    pose = reinvent.pose_at(4.0)
+    jittered = sim_with(reinvent, car, {"mount_pitch_deg": [6.0, 6.0], "mount_height_m": [0.01, 0.01],
+                                        "focal_scale": [1.25, 1.25]})
+    hfov = 2.0 * math.atan(math.tan(car.camera.hfov / 2.0) / 1.25)
+    reference = Simulator(reinvent, moved_car(car, pitch=car.camera.pitch + math.radians(6.0),
+                                              z=car.camera.z + 0.01, hfov=hfov), seed=0)
+    plain = Simulator(reinvent, car, seed=0)
+    for sim in (jittered, reference, plain):
+        sim.reset(*pose)
+    assert np.array_equal(jittered.render(160, 120), reference.render(160, 120))
+    assert not np.array_equal(jittered.render(160, 120), plain.render(160, 120))
+    light_only = sim_with(reinvent, car, {"light_level": [0.8, 0.9]})
+    assert light_only._camera is light_only._nominal_camera  # no camera keys: no rebuild
+
+
+def test_lens_intrinsics_jitter_is_deterministic_per_seed(reinvent, car):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "robot_ws/src/camera_pkg/src"))
+    from deepracer_camera.lens import default_camera
+    spec = to_spec(ranges_from_dict({"principal_jitter_px": [4.0, 6.0], "distortion_jitter": [0.01, 0.02],
+                                     "focal_scale": [0.97, 1.03]}, "test.json"))
+
+    def frame(seed):
+        sim = Simulator(reinvent, car, randomization=spec, seed=seed, lens=default_camera())
+        sim.reset(*reinvent.pose_at(4.0), seed=seed)
+        return sim.render(160, 120), sim._camera.lens
+
+    (a, lens_a), (b, lens_b), (c, lens_c) = frame(1), frame(1), frame(2)
+    assert np.array_equal(a, b) and lens_a == lens_b
+    assert lens_a != lens_c and not np.array_equal(a, c)
+    nominal = default_camera()
+    assert abs(lens_a.cx - nominal.cx) <= 6.0 and abs(lens_a.cy - nominal.cy) <= 6.0
+    assert all(abs(d - n) <= 0.02 for d, n in zip(lens_a.dist, nominal.dist))
+    assert 0.97 * nominal.fx <= lens_a.fx <= 1.03 * nominal.fx
+
+
+def test_time_constant_and_grip_act_as_a_car_with_that_response(reinvent, car):
+    import dataclasses
+    from deepracer_simulator.dynamics import VehicleResponse
+    from deepracer_simulator.simulator import SimConfig
+    pose = reinvent.pose_at(1.0)
+    varied = sim_with(reinvent, car, {"speed_time_constant_scale": [2.0, 2.0], "grip": [0.5, 0.5]})
+    nominal = VehicleResponse()
+    response = dataclasses.replace(nominal, speed_time_constant=nominal.speed_time_constant * 2.0,
+                                   friction_coefficient=nominal.friction_coefficient * 0.5)
+    reference = Simulator(reinvent, car, SimConfig(vehicle=response), seed=0)
+    plain = Simulator(reinvent, car, seed=0)
+    for sim in (varied, reference, plain):
+        sim.reset(*pose)
+    a, b, c = (drive(sim, 0.4, 3.0, frames=20) for sim in (varied, reference, plain))
+    assert a == b and a.speed < c.speed  # slower speed response
+    # both slide in this turn: the yaw rate saturates at mu * g / v, with half the mu
+    assert a.yaw_rate == pytest.approx(0.4 * 9.81 / a.speed, rel=1e-6)
+    assert c.yaw_rate == pytest.approx(0.8 * 9.81 / c.speed, rel=1e-6)
