@@ -52,7 +52,8 @@ def can_hide_repo():
 
 def run_isolated(script, home, env=(), timeout=300):
     """Run bash `script` with a clean environment (and the repository hidden when possible)."""
-    command = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", *env, "bash", "-c", script]
+    command = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", f"TMPDIR={home}", *env, "bash",
+               "-c", script]
     if can_hide_repo():
         command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                    'mount -t tmpfs none "$0" && exec "$@"', str(REPO), *command]

@@ -2,6 +2,7 @@
 the camera image and the charts update, the screenshot shows a road and a moving car marker."""
 import io
 import json
+import tempfile
 import os
 import shutil
 import signal
@@ -53,12 +54,18 @@ def browser(tmp_path):
                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium'}",
                 "--window-size=1300,1300"):
         options.add_argument(arg)
-    service = Service(DRIVER, env=dict(os.environ, TMPDIR=str(tmp_path)))
-    driver = webdriver.Chrome(service=service, options=options)
+    # Chromium's singleton socket lives in TMPDIR and a socket path may not exceed 107 bytes:
+    # pytest's tmp_path under test.sh's private TMPDIR is too long, so give it a short folder.
+    short_tmp = tempfile.mkdtemp(prefix="chromium-", dir="/tmp")
+    service = Service(DRIVER, env=dict(os.environ, TMPDIR=short_tmp))
     try:
-        yield driver
+        driver = webdriver.Chrome(service=service, options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
     finally:
-        driver.quit()
+        shutil.rmtree(short_tmp, ignore_errors=True)
 
 
 def _screenshot(driver):
