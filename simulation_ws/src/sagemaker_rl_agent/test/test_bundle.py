@@ -109,7 +109,9 @@ def built(tmp_path_factory):
 def test_rebuilds_reuse_what_did_not_change(built):
     unpacked, figures = built
     assert "up to date" in figures["unchanged_out"]
-    assert figures["unchanged_s"] < 0.2 * figures["fresh_s"]
+    # nothing rewritten: a fraction of the fresh build (at least 2 s of slack, as a fresh
+    # build that reuses cached files can itself take only a few seconds)
+    assert figures["unchanged_s"] < max(0.2 * figures["fresh_s"], 2.0)
     assert "python    layer" in figures["changed_out"] and "(reused)" in figures["changed_out"]
     assert "workspace layer" in figures["changed_out"]
     marker = unpacked / "install/deepracer_simulation/share/deepracer_simulation/bundle_marker.txt"
