@@ -152,3 +152,10 @@ def test_a_stop_keeps_finished_episodes_numbered_without_gaps(stop_after_polls):
     assert episodes == list(range(10, 10 + len(episodes)))
     assert len(rollout) == len(rows) == sum(r.steps for r in results)
     assert sorted({parse_sim_trace(row)["episode"] for row in rows}) == episodes
+
+
+def test_the_ros_backend_plays_one_env_and_refuses_more():
+    assert training_settings({"TRAINING_BACKEND": "ros"}).envs_per_worker == 1
+    assert training_settings({"TRAINING_BACKEND": "inprocess"}).envs_per_worker == 8
+    with pytest.raises(SettingsError, match="ENVS_PER_WORKER: 4 envs need the in-process backend"):
+        training_settings({"TRAINING_BACKEND": "ros", "ENVS_PER_WORKER": "4"})

@@ -268,6 +268,7 @@ def training_settings(environ: Mapping[str, str] = os.environ,
     if pretrained and pretrained == store.prefix:
         raise SettingsError(f"PRETRAINED_MODEL_PREFIX: {pretrained!r} is the model's own "
                             f"MODEL_S3_PREFIX; give another prefix (or unset it to resume)")
+    backend = source.choice("TRAINING_BACKEND", "inprocess", BACKEND_CHOICES, "backend")
     return TrainingSettings(
         world_name=source.text("WORLD_NAME", "reinvent_base"),
         reward_file=source.file("REWARD_FILE", REWARD_FUNCTION),
@@ -276,18 +277,28 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         store=store, pretrained_prefix=pretrained,
         pretrained_checkpoint=source.choice("PRETRAINED_CHECKPOINT", "best", CHECKPOINT_CHOICES),
         max_training_minutes=minutes if minutes else None,
-        backend=source.choice("TRAINING_BACKEND", "inprocess", BACKEND_CHOICES, "backend"),
+        backend=backend,
         stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
         seed=_seed(source, "TRAINING_SEED"),
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
         preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError),
         randomization_file=_randomization(source),
         best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS),
-        envs_per_worker=int(source.number("ENVS_PER_WORKER", DEFAULT_ENVS_PER_WORKER, kind=int,
-                                          low=1)),
+        envs_per_worker=_envs_per_worker(source, backend),
         rollout_workers=_rollout_workers(source), ray_address=source.text("RAY_ADDRESS"),
         camera_calibration=_calibration(source, race_settings(source, SettingsError)))
 
+
+
+def _envs_per_worker(source: _Source, backend: str) -> int:
+    """ENVS_PER_WORKER: in-process envs only; the ROS backend has one simulator node, one car."""
+    if backend != "inprocess":
+        count = int(source.number("ENVS_PER_WORKER", 1, kind=int, low=1))
+        if count != 1:
+            raise SettingsError(f"ENVS_PER_WORKER: {count} envs need the in-process backend; the "
+                                f"{backend!r} backend drives one simulator node (use 1)")
+        return 1
+    return int(source.number("ENVS_PER_WORKER", DEFAULT_ENVS_PER_WORKER, kind=int, low=1))
 
 
 def free_cores() -> int:
