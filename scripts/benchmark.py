@@ -464,6 +464,8 @@ def train_minutes_to_full_lap(args):
 
     train_minutes_to_full_lap: wall-clock minutes from the start until the greedy
     evaluation after an iteration first completed every lap (null if never);
+    train_minutes_to_stable_laps: the training's wall-clock minutes when it stopped because
+    every evaluation lap was complete in consecutive iterations (null if it ran out of time);
     train_final_eval_completion_pct: mean completion of --trials laps from the start
     line with the best checkpoint; the rollout and update throughputs of the run.
     Training stops early once every evaluation lap is complete in 3 iterations.
@@ -484,10 +486,15 @@ def train_minutes_to_full_lap(args):
             if value:
                 environ[name] = value
         progress = Progress("train", stream=sys.stderr, bar=False)
+        started = time.monotonic()
         summary = TrainingWorker(training_settings(environ), progress=progress).run()
+        training_minutes = (time.monotonic() - started) / 60.0
         evaluation = EvaluationWorker(evaluation_settings(environ),
                                       progress=Progress("evaluation", stream=sys.stderr)).run()
     yield "train_minutes_to_full_lap", summary.minutes_to_full_lap, "min"
+    stable = summary.stop_reason.startswith("every evaluation lap complete")
+    yield "train_minutes_to_stable_laps", training_minutes if stable else None, "min"
+    yield "train_iterations", summary.iterations, "iterations"
     completion = sum(t.progress for t in evaluation.trials) / len(evaluation.trials)
     yield "train_final_eval_completion_pct", completion, "%"
     yield "train_rollout_steps_per_s", summary.rollout_steps_per_s, "steps/s"
