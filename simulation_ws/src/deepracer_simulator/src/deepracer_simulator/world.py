@@ -57,6 +57,8 @@ class Scene:
     mat_res: float  # m per mat texel
     floor: np.ndarray  # (n, n, 4) periodic tile, alpha = gloss
     floor_res: float
+    ground: np.ndarray  # (rows, cols, 4) over barrier_rect at mat_res: the floor tile with the mat
+    #   pasted in; alpha = gloss with its lowest bit set on the floor (0 on the mat)
     barrier_rect: tuple
     barrier_height: float  # m
     barrier: np.ndarray  # (rows, cols, 4): row = height, col = perimeter position
@@ -73,7 +75,7 @@ class Scene:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.mat, self.floor, self.barrier, self.room, self.ceiling,
+        return sum(a.nbytes for a in (self.mat, self.floor, self.ground, self.barrier, self.room, self.ceiling,
                                       self.sprites))
 
 
@@ -126,12 +128,35 @@ def bake_scene(track, raster, seed, config=WorldConfig()) -> Scene:
     room = tex.room_texture(rngs[4], (rw, rh, rw, rh), room_height, config.wall_res)
     ceiling = tex.ceiling_texture(rngs[5], (rw, rh), config.ceiling_res)
     objects, sprites = _distractors(rngs[6], mat_rect, barrier_rect, room_rect, config)
+    ground = ground_texture(mat, mat_rect, floor, config.floor_res, barrier_rect, res)
     return Scene(key=key, floor_material=material, mat=mat, mat_rect=mat_rect, mat_res=res,
-                 floor=floor, floor_res=config.floor_res, barrier_rect=barrier_rect,
+                 floor=floor, ground=ground, floor_res=config.floor_res, barrier_rect=barrier_rect,
                  barrier_height=barrier_height, barrier=barrier, barrier_res=config.barrier_res,
                  room_rect=room_rect, room_height=room_height, room=room, room_res=config.wall_res,
                  ceiling=ceiling, ceiling_res=config.ceiling_res, objects=objects,
                  inner=config.inner_objects, sprites=sprites)
+
+
+def ground_texture(mat, mat_rect, floor, floor_res, rect, res) -> np.ndarray:
+    """The floor inside the barrier `rect` at `res` m/texel: the periodic `floor` tile
+    (anchored at the world origin) with `mat` (covering `mat_rect`, same res) pasted in."""
+    cols = int(math.ceil((rect[2] - rect[0]) / res))
+    rows = int(math.ceil((rect[3] - rect[1]) / res))
+    n = floor.shape[0]
+    ys = np.floor((rect[1] + (np.arange(rows) + 0.5) * res) / floor_res).astype(np.int64) % n
+    xs = np.floor((rect[0] + (np.arange(cols) + 0.5) * res) / floor_res).astype(np.int64) % n
+    ground = floor[ys[:, None], xs[None, :]]
+    ground[..., 3] |= 1
+    r0 = int(round((mat_rect[1] - rect[1]) / res))
+    c0 = int(round((mat_rect[0] - rect[0]) / res))
+    mr, mc = mat.shape[:2]
+    gr0, gc0 = max(r0, 0), max(c0, 0)
+    gr1, gc1 = min(r0 + mr, rows), min(c0 + mc, cols)
+    if gr1 > gr0 and gc1 > gc0:
+        part = mat[gr0 - r0:gr1 - r0, gc0 - c0:gc1 - c0]
+        ground[gr0:gr1, gc0:gc1, :3] = part[..., :3]
+        ground[gr0:gr1, gc0:gc1, 3] = part[..., 3] & 0xFE
+    return np.ascontiguousarray(ground)
 
 
 def _on_ring(rng, outer, inner_rect, inset):
@@ -231,7 +256,7 @@ class SceneCache:
         return Scene(key=key[:3], **values)
 
 
-_ARRAYS = ("mat", "floor", "barrier", "room", "ceiling", "objects", "sprites")
+_ARRAYS = ("mat", "floor", "ground", "barrier", "room", "ceiling", "objects", "sprites")
 _VALUES = ("floor_material", "mat_rect", "mat_res", "floor_res", "barrier_rect", "barrier_height",
            "barrier_res", "room_rect", "room_height", "room_res", "ceiling_res", "inner")
 

@@ -22,9 +22,9 @@ from numba import njit
 from .world import NOMINAL_WORLD
 
 BANDS = 1024  # entries of the shadow band table (one period)
-OBJECT_BITS = (1 << 32) - 1  # bits of object_bins naming distractor rows
-GLARE_BIT = 1 << 62  # bit of object_bins: a glint is possible in this azimuth bin
-GLINT = np.linspace(0.8, 1.0, 257) ** 40  # the specular lobe, dot^40, for dot in [0.8, 1]
+GLINT = (np.linspace(0.8, 1.0, 257) ** 40).astype(np.float32)  # specular lobe dot^40, dot in [0.8, 1]
+GLINT[0] = 0.0  # below the lobe (dot <= 0.8): none
+LEVEL_SCALE = np.array([1.0, 0.5, 0.25, 0.125], np.float32)  # texels per level-0 texel
 _FAR = 1e30
 
 
@@ -50,12 +50,14 @@ class PixelRays:
         _ray_constants(rays, camera.pitch, camera.z, ux, uy, slope, reach, azimuth)
         self.ux, self.uy = ux.astype(np.float32), uy.astype(np.float32)
         self.slope, self.floor_reach = slope.astype(np.float32), reach.astype(np.float32)
+        self.inv_norm = (1.0 / np.sqrt(1.0 + slope ** 2)).astype(np.float32)  # cos of the depression
         low, high = float(azimuth.min()), float(azimuth.max())
         self.azimuth_range = (low, high)
         span = max(high - low, 1e-9)
         self.azimuth_bin = np.minimum(((azimuth - low) / span * AZIMUTH_BINS).astype(np.int64),
                                       AZIMUTH_BINS - 1).astype(np.uint8)
         self.radius2 = _radius2(width, height)
+        self.outside = np.zeros(n, np.uint8)  # work array of the floor pass
         # Floor metres per pixel: the distance times the pixel's angle (1 / focal length in
         # pixels; exact at the centre of a pinhole and of an equidistant fisheye).
         if lens is None:
@@ -129,10 +131,12 @@ def lens_pixel_rays(lens, width, height) -> np.ndarray:
     corners = np.array([[0.0, 0.0], [width - 1.0, 0.0], [0.0, height - 1.0], [width - 1.0, height - 1.0]])
     top = float(min(np.hypot((corners[:, 0] - cam.cx) / cam.fx, (corners[:, 1] - cam.cy) / cam.fy).max(),
                     math.pi / 2))
-    samples = np.linspace(0.0, top, 4097)
+    samples = np.linspace(0.0, top, 1025)
     theta = _fisheye_theta(samples, cam.dist)
+    with np.errstate(divide="ignore", invalid="ignore"):  # sin(theta) / theta_d, cos(theta)
+        sin_ratio = np.where(samples > 0, np.sin(theta) / samples, 1.0)  # d theta / d theta_d = 1 at 0
     rays = np.empty((width * height, 3))
-    _fisheye_rays(width, height, cam.fx, cam.fy, cam.cx, cam.cy, top / 4096, theta, rays)
+    _fisheye_rays(width, height, cam.fx, cam.fy, cam.cx, cam.cy, top / 1024, sin_ratio, np.cos(theta), rays)
     return rays
 
 
@@ -149,18 +153,21 @@ def _fisheye_theta(theta_d, dist, iterations=12):
 
 
 @njit(cache=True, nogil=True)
-def _fisheye_rays(width, height, fx, fy, cx, cy, step, table, rays):
-    last = table.shape[0] - 1
+def _fisheye_rays(width, height, fx, fy, cx, cy, step, sin_ratio, cos_theta, rays):
+    """Unit rays from tables over theta_d (step apart) of sin(theta) / theta_d and cos(theta)."""
+    last = sin_ratio.shape[0] - 1
+    inv_step = 1.0 / step
     for row in range(height):
+        yd = (row - cy) / fy
         for col in range(width):
             i = row * width + col
-            xd, yd = (col - cx) / fx, (row - cy) / fy
-            td = math.sqrt(xd * xd + yd * yd)
-            pos = min(td / step, last - 1e-9)
+            xd = (col - cx) / fx
+            pos = min(math.sqrt(xd * xd + yd * yd) * inv_step, last - 1e-9)
             j = int(pos)
-            t = table[j] + (table[min(j + 1, last)] - table[j]) * (pos - j)
-            scale = math.sin(t) / td if td > 1e-12 else 0.0
-            rays[i, 0], rays[i, 1], rays[i, 2] = xd * scale, yd * scale, math.cos(t)
+            a = pos - j
+            scale = sin_ratio[j] + (sin_ratio[j + 1] - sin_ratio[j]) * a
+            rays[i, 0], rays[i, 1] = xd * scale, yd * scale
+            rays[i, 2] = cos_theta[j] + (cos_theta[j + 1] - cos_theta[j]) * a
 
 
 # ---------------------------------------------------------------- the compiled loop
@@ -207,57 +214,99 @@ def _texel(t, row, col):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def render_world(out, ux0, uy0, slope, reach, radius2, azimuth_bin, level,
-                 mat, mat_levels, floor, floor_levels, barrier, room, ceiling, sprites, objs,
-                 object_bins, inner_bits, band, geo, frame, shades, offsets):
-    """Write the (n, 3) uint8 RGB of every pixel into `out` (see the module doc). Textures
-    are packed RGBA (uint32 per texel). `objs` holds the distractors in view, one row each
-    (dx, dy from the camera, width, height, dx^2 + dy^2, 1 / distance, sprite index), the
-    ones standing inside the barrier first; `object_bins[azimuth_bin[p]]` has bit i set when
-    row i may cover pixel p, `inner_bits` the bits of the inner rows."""
-    mx0, my0, mx1, my1, mat_inv = geo[0], geo[1], geo[2], geo[3], geo[4]
-    floor_inv = geo[5]
+def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
+               ground, ground_levels, band, frame, offsets):
+    """Every pixel as if its ray met the floor inside the barrier (the mat and the floor
+    around it): texel (pyramid level per pixel), shadow band, glint, light, vignetting,
+    gains; `outside[p]` = 1 where the ray does not (the barrier, the room or the ceiling
+    pass redraws those). float32 and no branches but the clamps: the loop vectorizes."""
+    ox, oy, c, s = np.float32(frame[0]), np.float32(frame[1]), np.float32(frame[3]), np.float32(frame[4])
+    lx, ly, lz = np.float32(frame[5]), np.float32(frame[6]), np.float32(frame[7])
+    band_c, band_s, band_scale = np.float32(frame[8]), np.float32(frame[9]), np.float32(frame[10])
+    glare = np.float32(frame[11])
+    gain_r, gain_g, gain_b = np.float32(frame[12]), np.float32(frame[13]), np.float32(frame[14])
+    amb, direct = np.float32(frame[16]), np.float32(frame[17])
+    bx0, by0, bx1, by1 = np.float32(frame[19]), np.float32(frame[20]), np.float32(frame[21]), np.float32(frame[22])
+    ground_inv = np.float32(frame[23])
+    band_mask = band.shape[0] - 1
+    glint_top = np.float32(GLINT.shape[0] - 1)
+    lo = np.float32(0.8)
+    for p in range(out.shape[0]):
+        ux = c * ux0[p] - s * uy0[p]
+        uy = s * ux0[p] + c * uy0[p]
+        r = reach[p]
+        wx = ox + r * ux
+        wy = oy + r * uy
+        inside = (wx > bx0) & (wx < bx1) & (wy > by0) & (wy < by1)
+        outside[p] = np.uint8(0) if inside else np.uint8(1)
+        lv = level[p]
+        scale = ground_inv * LEVEL_SCALE[lv]
+        cols = ground_levels[lv, 2]
+        col = min(max(int((wx - bx0) * scale), 0), cols - 1)
+        row = min(max(int((wy - by0) * scale), 0), ground_levels[lv, 1] - 1)
+        t = ground[ground_levels[lv, 0] + row * cols + col]
+        lit = band[int((wx * band_c + wy * band_s) * band_scale) & band_mask]
+        dot = min(max((ux * lx + uy * ly + slope[p] * lz) * inv_norm[p], lo), np.float32(1.0))
+        gloss = np.float32(t >> np.uint32(24))
+        v = vignette[p]
+        spec = glare * gloss * GLINT[int((dot - lo) * np.float32(5.0) * glint_top)] * lit * v
+        f = (amb + direct * lit) * v
+        floor_cls = np.float32(t >> np.uint32(24) & np.uint32(1))  # 0 mat, 1 floor
+        off_r = offsets[0, 0] + (offsets[1, 0] - offsets[0, 0]) * floor_cls
+        off_g = offsets[0, 1] + (offsets[1, 1] - offsets[0, 1]) * floor_cls
+        off_b = offsets[0, 2] + (offsets[1, 2] - offsets[0, 2]) * floor_cls
+        red = ((np.float32(t & np.uint32(255)) + off_r) * f + spec) * gain_r
+        green = ((np.float32((t >> np.uint32(8)) & np.uint32(255)) + off_g) * f + spec) * gain_g
+        blue = ((np.float32((t >> np.uint32(16)) & np.uint32(255)) + off_b) * f + spec) * gain_b
+        out[p, 0] = np.uint8(min(max(red, np.float32(0.0)), np.float32(255.0)))
+        out[p, 1] = np.uint8(min(max(green, np.float32(0.0)), np.float32(255.0)))
+        out[p, 2] = np.uint8(min(max(blue, np.float32(0.0)), np.float32(255.0)))
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
+               barrier, room, ceiling, sprites, objs, object_bins, inner_bits,
+               geo, frame, shades, offsets):
+    """Redraw the pixels the floor pass marked `outside` (the barrier, the room walls, the
+    ceiling; closed-form hits of the rectangles) and those a distractor billboard covers.
+    `objs` holds the distractors in view, one row each (dx, dy from the camera, width,
+    height, dx^2 + dy^2, 1 / distance, sprite index), the ones inside the barrier first;
+    `object_bins[azimuth_bin[p]]` has bit i set when row i may cover pixel p, `inner_bits`
+    the bits of the inner rows."""
     bx0, by0, bx1, by1, bh, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[10], geo[11]
     rx0, ry0, rx1, ry1, rh, room_inv, ceil_inv = geo[12], geo[13], geo[14], geo[15], geo[16], geo[17], geo[18]
     ox, oy, h, c, s = frame[0], frame[1], frame[2], frame[3], frame[4]
-    lx, ly, lz = frame[5], frame[6], frame[7]
-    band_c, band_s, band_scale = frame[8], frame[9], frame[10]
-    glare, gain_r, gain_g, gain_b, vignetting = frame[11], frame[12], frame[13], frame[14], frame[15]
-    amb, direct = frame[16], frame[17]  # floor: amb + direct * band
-    has_band = frame[18] > 0.0
-    gain_r, gain_g, gain_b = int(gain_r * 256.0), int(gain_g * 256.0), int(gain_b * 256.0)
+    gain_r, gain_g, gain_b = frame[12], frame[13], frame[14]
     sprite_rows, sprite_cols = sprites.shape[1], sprites.shape[2]
-    band_mask = band.shape[0] - 1
     for p in range(out.shape[0]):
+        bits = object_bins[azimuth_bin[p]]
+        if outside[p] == 0:
+            bits &= inner_bits
+            if bits == 0:
+                continue
         ux = c * ux0[p] - s * uy0[p]
         uy = s * ux0[p] + c * uy0[p]
         k = slope[p]
         r = reach[p]
-        kind = 0  # 0 floor, 1 barrier, 2 room wall, 3 ceiling
+        kind = 0  # 0 floor (already drawn), 1 barrier, 2 room wall, 3 ceiling
         side = 0
         zb = 0.0
-        wx, wy = ox + r * ux, oy + r * uy
-        if not (k > 0.0 and bx0 < wx < bx1 and by0 < wy < by1):  # not the floor inside the barrier
+        if outside[p] != 0:
             rb, side = _exit(ox, oy, ux, uy, bx0, by0, bx1, by1)
             zb = h - k * rb
-            if zb <= bh:
+            if zb <= bh or k > 0.0:  # the barrier stands higher than the camera
                 kind, r = 1, rb
+                zb = max(zb, 0.0)
             else:
                 rr, rside = _exit(ox, oy, ux, uy, rx0, ry0, rx1, ry1)
-                if k > 0.0 and r <= rr:
-                    kind = 0
-                elif h - k * rr <= rh:
+                if h - k * rr <= rh:
                     kind, r, side = 2, rr, rside
                 else:
                     kind, r = 3, (rh - h) / (-k)
-        # Distractor billboards: the inner ones against any hit, the outer ones only for
-        # rays that pass over the barrier.
-        hit_obj = -1
-        texel = np.uint32(0)
-        bin_bits = object_bins[azimuth_bin[p]]
-        bits = bin_bits & OBJECT_BITS
         if kind < 2:
             bits &= inner_bits
+        hit_obj = -1
+        texel = np.uint32(0)
         i = -1
         while bits != 0:
             i += 1
@@ -286,35 +335,11 @@ def render_world(out, ux0, uy0, slope, reach, radius2, azimuth_bin, level,
             if (t >> 24) < 128:
                 continue
             hit_obj, texel, r = j, t, ro
-        spec = 0.0
         if hit_obj >= 0:
             cls = 4
             shade = shades[8]
         elif kind == 0:
-            wx, wy = ox + r * ux, oy + r * uy
-            lv = level[p]
-            if mx0 <= wx < mx1 and my0 <= wy < my1:
-                cls = 0
-                scale = mat_inv / (1 << lv)
-                cols = mat_levels[lv, 2]
-                row = min(int((wy - my0) * scale), mat_levels[lv, 1] - 1)
-                col = min(int((wx - mx0) * scale), cols - 1)
-                texel = mat[mat_levels[lv, 0] + row * cols + col]
-            else:
-                cls = 1
-                scale = floor_inv / (1 << lv)
-                n = floor_levels[lv, 2]
-                row = int((wy - ry0) * scale) & (n - 1)
-                col = int((wx - rx0) * scale) & (n - 1)
-                texel = floor[floor_levels[lv, 0] + row * n + col]
-            lit = band[int((wx * band_c + wy * band_s) * band_scale) & band_mask] if has_band else 1.0
-            shade = amb + direct * lit
-            gloss = texel >> 24
-            if (bin_bits & GLARE_BIT) != 0 and gloss > 0:
-                q = ux * lx + uy * ly + k * lz  # the mirrored ray . the light, times sqrt(1 + k^2)
-                if q > 0.0 and q * q > 0.64 * (1.0 + k * k):  # dot > 0.8; dot^40 from a table
-                    dot = min(q / math.sqrt(1.0 + k * k), 1.0)
-                    spec = glare * gloss * GLINT[int((dot - 0.8) * 5.0 * (GLINT.shape[0] - 1))] * lit
+            continue  # the floor pass drew it
         elif kind == 1:
             cls = 2
             hx, hy = ox + r * ux, oy + r * uy
@@ -332,17 +357,13 @@ def render_world(out, ux0, uy0, slope, reach, radius2, azimuth_bin, level,
             wx, wy = ox + r * ux, oy + r * uy
             texel = _texel(ceiling, int((wy - ry0) * ceil_inv), int((wx - rx0) * ceil_inv))
             shade = shades[10] if (texel >> 24) >= 128 else shades[9]
-        # Fixed point (8 fractional bits): shade and vignetting, then the channel gains.
-        v = 1.0 - vignetting * radius2[p]
-        f = int(shade * v * 256.0)
-        sv = int(spec * v * 256.0)
-        t = np.int64(texel)
-        red = (((t & 255) + offsets[cls, 0]) * f + sv) * gain_r >> 16
-        green = ((((t >> 8) & 255) + offsets[cls, 1]) * f + sv) * gain_g >> 16
-        blue = ((((t >> 16) & 255) + offsets[cls, 2]) * f + sv) * gain_b >> 16
-        out[p, 0] = min(max(red, 0), 255)
-        out[p, 1] = min(max(green, 0), 255)
-        out[p, 2] = min(max(blue, 0), 255)
+        f = shade * vignette[p]
+        red = ((texel & 255) + offsets[cls, 0]) * f * gain_r
+        green = (((texel >> 8) & 255) + offsets[cls, 1]) * f * gain_g
+        blue = (((texel >> 16) & 255) + offsets[cls, 2]) * f * gain_b
+        out[p, 0] = np.uint8(min(max(red, 0.0), 255.0))
+        out[p, 1] = np.uint8(min(max(green, 0.0), 255.0))
+        out[p, 2] = np.uint8(min(max(blue, 0.0), 255.0))
 
 
 # ---------------------------------------------------------------- one episode's lit world
@@ -385,10 +406,10 @@ def pyramid(rgba, levels=MIP_LEVELS):
     return np.concatenate(parts), np.array(table, np.int64)
 
 
-def scene_pyramids(scene):
-    """The (mat, floor) pyramids of a Scene, made once per scene."""
+def scene_pyramid(scene):
+    """The pyramid of a Scene's ground texture, made once per scene."""
     if scene not in _PYRAMIDS:
-        _PYRAMIDS[scene] = (pyramid(scene.mat), pyramid(scene.floor))
+        _PYRAMIDS[scene] = pyramid(scene.ground)
     return _PYRAMIDS[scene]
 
 
@@ -418,10 +439,11 @@ class LitWorld:
         self.gains = (norm * (1.0 + wb), norm, norm * (1.0 - wb))
         self.light = np.array(light)
         self.amb, self.direct = amb, (1.0 - amb) * light[2]
-        self.band = shadow_bands(rng, e.shadow_strength) if e.shadow_strength > 0 else np.ones(BANDS)
+        self.band = (shadow_bands(rng, e.shadow_strength) if e.shadow_strength > 0
+                     else np.ones(BANDS)).astype(np.float32)
         perp = az + math.pi / 2.0  # shadows of vertical mullions and pillars run along the light
         self.band_dir = (math.cos(perp), math.sin(perp), BANDS / e.shadow_period_m)
-        offsets = np.zeros((5, 3), np.int64)
+        offsets = np.zeros((5, 3), np.float32)
         if colour_offsets is not None:  # per label: ground, road, border, centre, background
             offsets[0] = colour_offsets[1]  # mat <- road
             offsets[1] = colour_offsets[0]  # floor <- ground
@@ -436,11 +458,13 @@ class LitWorld:
         self._objs = np.zeros((max(self.n_objects, 1), 7))
         self._bins = np.zeros(AZIMUTH_BINS, np.int64)
         self._textures = tuple(packed(t) for t in (sc.barrier, sc.room, sc.ceiling, sc.sprites))
-        self._pyramids = scene_pyramids(sc)
-        self._frame = np.zeros(19)
+        self._ground = scene_pyramid(sc)
+        self._frame = np.zeros(24)
         # spec = glare * gloss (0-255) * dot^40: up to 255 * glare on the glossiest texels
         self._frame[5:19] = (*light, *self.band_dir, e.glare, *self.gains, e.vignetting,
                              self.amb, self.direct, e.shadow_strength)
+        self._frame[19:24] = (*sc.barrier_rect, 1.0 / sc.mat_res)
+        self._vignette = {}
 
     def render(self, rays, x, y, yaw, out):
         """Fill `out` ((n, 3) uint8, n = pixels of `rays`) with the view from base pose (x, y, yaw)."""
@@ -451,44 +475,31 @@ class LitWorld:
         frame[1] = y + s * cam.x + c * cam.y
         frame[2], frame[3], frame[4] = cam.z, c, s
         objs, inner = self._objects_in_view(rays, frame[0], frame[1], yaw)
-        (mat, mat_levels), (floor, floor_levels) = self._pyramids
+        ground, ground_levels = self._ground
         barrier, room, ceiling, sprites = self._textures
         level = rays.levels(self.scene.mat_res)
-        render_world(out, rays.ux, rays.uy, rays.slope, rays.floor_reach, rays.radius2,
-                     rays.azimuth_bin, level, mat, mat_levels, floor, floor_levels, barrier, room,
-                     ceiling, sprites, objs, self._bins, (1 << inner) - 1, self.band, self.geo, frame,
-                     self.shades, self.offsets)
+        vignette = self._vignette.get(rays)
+        if vignette is None:
+            self._vignette = {rays: (1.0 - self.episode.vignetting * rays.radius2).astype(np.float32)}
+            vignette = self._vignette[rays]
+        outside = rays.outside
+        floor_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, rays.inv_norm,
+                   vignette, level, ground, ground_levels, self.band, frame, self.offsets)
+        walls_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
+                   rays.azimuth_bin, barrier, room, ceiling, sprites, objs, self._bins, (1 << inner) - 1,
+                   self.geo, frame, self.shades, self.offsets)
         return out
 
     def _objects_in_view(self, rays, ox, oy, yaw):
         """The rows of render_world's `objs` for the distractors inside the camera's
         horizontal field of view, and how many of them stand inside the barrier."""
         low, high = rays.azimuth_range
-        glint_bins(self._bins, low, high, yaw, self.light, self.episode.glare)
+        self._bins[:] = 0
         if self.n_objects == 0:
             return self._objs[:0], 0
         count, inner = objects_in_view(self.scene.objects, self.n_objects, self.n_inner, ox, oy, yaw,
                                        low, high, self._objs, self._bins)
         return self._objs[:count], inner
-
-
-@njit(cache=True, nogil=True)
-def glint_bins(bins, low, high, yaw, light, glare):
-    """Reset `bins` to GLARE_BIT where a ray of that car-frame azimuth, mirrored by the
-    floor, may come within acos(0.8) of the light (at any depression), else to 0."""
-    nb = bins.shape[0]
-    horizontal = math.sqrt(light[0] * light[0] + light[1] * light[1])
-    sin_e = light[2]
-    light_az = math.atan2(light[1], light[0])
-    width = (high - low) / nb
-    for b in range(nb):
-        bins[b] = 0
-        if glare <= 0.0:
-            continue
-        cos_delta = math.cos(low + (b + 0.5) * width + yaw - light_az)
-        cos_delta = min(1.0, max(cos_delta, 0.0) + width)  # a bin of slack
-        if (horizontal * cos_delta) ** 2 + sin_e * sin_e > 0.64:
-            bins[b] = GLARE_BIT
 
 
 @njit(cache=True, nogil=True)
