@@ -252,12 +252,12 @@ def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
         spec = glare * gloss * GLINT[int((dot - lo) * np.float32(5.0) * glint_top)] * lit * v
         f = (amb + direct * lit) * v
         floor_cls = np.float32(t >> np.uint32(24) & np.uint32(1))  # 0 mat, 1 floor
-        off_r = offsets[0, 0] + (offsets[1, 0] - offsets[0, 0]) * floor_cls
-        off_g = offsets[0, 1] + (offsets[1, 1] - offsets[0, 1]) * floor_cls
-        off_b = offsets[0, 2] + (offsets[1, 2] - offsets[0, 2]) * floor_cls
-        red = ((np.float32(t & np.uint32(255)) + off_r) * f + spec) * gain_r
-        green = ((np.float32((t >> np.uint32(8)) & np.uint32(255)) + off_g) * f + spec) * gain_g
-        blue = ((np.float32((t >> np.uint32(16)) & np.uint32(255)) + off_b) * f + spec) * gain_b
+        tint_r = offsets[0, 0] + (offsets[1, 0] - offsets[0, 0]) * floor_cls
+        tint_g = offsets[0, 1] + (offsets[1, 1] - offsets[0, 1]) * floor_cls
+        tint_b = offsets[0, 2] + (offsets[1, 2] - offsets[0, 2]) * floor_cls
+        red = (np.float32(t & np.uint32(255)) * tint_r * f + spec) * gain_r
+        green = (np.float32((t >> np.uint32(8)) & np.uint32(255)) * tint_g * f + spec) * gain_g
+        blue = (np.float32((t >> np.uint32(16)) & np.uint32(255)) * tint_b * f + spec) * gain_b
         out[p, 0] = np.uint8(min(max(red, np.float32(0.0)), np.float32(255.0)))
         out[p, 1] = np.uint8(min(max(green, np.float32(0.0)), np.float32(255.0)))
         out[p, 2] = np.uint8(min(max(blue, np.float32(0.0)), np.float32(255.0)))
@@ -358,9 +358,9 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
             texel = _texel(ceiling, int((wy - ry0) * ceil_inv), int((wx - rx0) * ceil_inv))
             shade = shades[10] if (texel >> 24) >= 128 else shades[9]
         f = shade * vignette[p]
-        red = ((texel & 255) + offsets[cls, 0]) * f * gain_r
-        green = (((texel >> 8) & 255) + offsets[cls, 1]) * f * gain_g
-        blue = (((texel >> 16) & 255) + offsets[cls, 2]) * f * gain_b
+        red = (texel & 255) * offsets[cls, 0] * f * gain_r
+        green = ((texel >> 8) & 255) * offsets[cls, 1] * f * gain_g
+        blue = ((texel >> 16) & 255) * offsets[cls, 2] * f * gain_b
         out[p, 0] = np.uint8(min(max(red, 0.0), 255.0))
         out[p, 1] = np.uint8(min(max(green, 0.0), 255.0))
         out[p, 2] = np.uint8(min(max(blue, 0.0), 255.0))
@@ -448,7 +448,9 @@ class LitWorld:
             offsets[0] = colour_offsets[1]  # mat <- road
             offsets[1] = colour_offsets[0]  # floor <- ground
             offsets[2] = offsets[3] = offsets[4] = colour_offsets[4]  # barrier, room, objects
-        self.offsets = offsets
+        # colour_jitter as a tint per surface class: channel * (1 + offset / 255), so that
+        # a dark road stays dark (the flat world adds the offset; here it would turn purple)
+        self.offsets = (1.0 + offsets / 255.0).astype(np.float32)
         sc = scene
         self.geo = np.array([*sc.mat_rect, 1.0 / sc.mat_res, 1.0 / sc.floor_res, *sc.barrier_rect,
                              sc.barrier_height, 1.0 / sc.barrier_res, *sc.room_rect, sc.room_height,

@@ -132,7 +132,7 @@ def mat_texture(rng, labels, res, wear) -> np.ndarray:
     # Grain of the print and slow mottling of the vinyl.
     grain = rng.standard_normal((rows, cols), dtype=np.float32)
     mottle = smooth_noise(rng, (rows, cols), 0.5 / res)
-    tone = 1.0 + 0.035 * grain + 0.03 * mottle
+    tone = 1.0 + 0.02 * grain + 0.03 * mottle
     # Tyre marks: dark smudges on the road.
     marks = smooth_noise(rng, (rows, cols), 0.25 / res)
     tone = tone - np.where(lab == road, 0.12 * wear * np.clip(marks - 0.8, 0, None), 0.0)
@@ -141,9 +141,9 @@ def mat_texture(rng, labels, res, wear) -> np.ndarray:
     along_x = cols >= rows
     axis = np.arange(cols if along_x else rows)
     strip = (axis / width).astype(np.int32)
-    step = rng.uniform(-0.025, 0.025, strip.max() + 1).astype(np.float32)[strip]
+    step = rng.uniform(-0.015, 0.015, strip.max() + 1).astype(np.float32)[strip]
     seam = (axis % max(1, int(width))) < max(1, int(round(0.004 / res)))
-    strip_tone = (1.0 + step) * np.where(seam, 0.55, 1.0)
+    strip_tone = (1.0 + step) * np.where(seam, 0.82, 1.0)
     tone = tone * (strip_tone[None, :] if along_x else strip_tone[:, None])
     rgb = base * tone[..., None]
     gloss_by_label = np.array([40, 110, 170, 170, 0], np.float32)
@@ -177,7 +177,7 @@ def barrier_texture(rng, perimeter_m, height_m, res) -> np.ndarray:
 def _rect(tex, u0, u1, z0, z1, res, rgb, emissive=False):
     r0, r1 = int(z0 / res), max(int(z0 / res) + 1, int(z1 / res))
     c0, c1 = int(u0 / res), max(int(u0 / res) + 1, int(u1 / res))
-    tex[r0:r1, c0:c1, :3] = rgb
+    tex[r0:r1, c0:c1, :3] = np.clip(np.rint(np.asarray(rgb, np.float64)), 0, 255)
     if emissive:
         tex[r0:r1, c0:c1, 3] = 255
 
