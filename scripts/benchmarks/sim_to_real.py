@@ -88,3 +88,33 @@ def sim_inprocess_realistic_steps_per_s(args):
     yield "sim_inprocess_realistic_flat_reference_steps_per_s", flat_rate, "steps/s"
     yield "sim_inprocess_realistic_vs_flat_ratio", real_rate / flat_rate, "ratio"
     yield "sim_realistic_bake_s_per_scene", bake_s, "s"
+
+
+@bench.benchmark("sim", "sim_inprocess_realistic_world_only_steps_per_s")
+def sim_inprocess_realistic_world_only_steps_per_s(args):
+    """As sim_inprocess_realistic_steps_per_s with only the world keys of `standard` (scene,
+    light, shadows, glare, vignetting, white balance, distractors): the realistic renderer's
+    own cost, without the flat world's per-frame noise and JPEG or the camera jitter."""
+    import dataclasses
+
+    from deepracer_camera.lens import default_camera
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.randomization_file import (WORLD_KEYS, RandomizationRanges,
+                                                        load_randomization, to_spec)
+    from deepracer_simulator.world import DEFAULT_CACHE
+
+    standard = load_randomization("standard")
+    ranges = dataclasses.replace(RandomizationRanges(), **{k: getattr(standard, k) for k in WORLD_KEYS})
+    flat = bench._InprocessDriver(args.world, args.frames)
+    real = bench._InprocessDriver(args.world, args.frames)
+    real.sim = Simulator(real.track, real.sim.car, seed=0, lens=default_camera(),
+                         randomization=to_spec(ranges))
+    for seed in range(int(ranges.scene_seed[0]), int(ranges.scene_seed[1]) + 1):
+        DEFAULT_CACHE.get(real.track, real.sim.raster, seed)
+    flat.run()
+    real.run()
+    flat_rate = bench.best_rate(flat.run, args.repeats)
+    real_rate = bench.best_rate(real.run, args.repeats)
+    yield "sim_inprocess_realistic_world_only_steps_per_s", real_rate, "steps/s"
+    yield "sim_inprocess_realistic_world_only_flat_reference_steps_per_s", flat_rate, "steps/s"
+    yield "sim_inprocess_realistic_world_only_vs_flat_ratio", real_rate / flat_rate, "ratio"

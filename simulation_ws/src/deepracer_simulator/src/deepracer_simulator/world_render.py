@@ -30,6 +30,7 @@ _FAR = 1e30
 
 # ---------------------------------------------------------------- rays, per camera and size
 AZIMUTH_BINS = 256  # bins of the camera's horizontal field of view (distractor culling)
+WALL_BINS = 2048  # azimuths of the camera's field of view with a wall table entry (per frame)
 
 
 class PixelRays:
@@ -56,6 +57,7 @@ class PixelRays:
         span = max(high - low, 1e-9)
         self.azimuth_bin = np.minimum(((azimuth - low) / span * AZIMUTH_BINS).astype(np.int64),
                                       AZIMUTH_BINS - 1).astype(np.uint8)
+        self.wall_bin = np.rint((azimuth - low) / span * (WALL_BINS - 1)).astype(np.uint16)
         self.radius2 = _radius2(width, height)
         self.outside = np.zeros(n, np.uint8)  # work array of the floor pass
         # Floor metres per pixel: the distance times the pixel's angle (1 / focal length in
@@ -264,7 +266,7 @@ def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
+def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall_bin, tables,
                barrier, room, ceiling, sprites, objs, object_bins, inner_bits,
                geo, frame, shades, offsets):
     """Redraw the pixels the floor pass marked `outside` (the barrier, the room walls, the
@@ -272,7 +274,9 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
     `objs` holds the distractors in view, one row each (dx, dy from the camera, width,
     height, dx^2 + dy^2, 1 / distance, sprite index), the ones inside the barrier first;
     `object_bins[azimuth_bin[p]]` has bit i set when row i may cover pixel p, `inner_bits`
-    the bits of the inner rows."""
+    the bits of the inner rows. `tables` (wall_tables, per frame) hold for each of the
+    camera's azimuth bins (`wall_bin[p]`) the distance, texture column and side of the
+    barrier and of the room walls, so that a wall pixel costs no division."""
     bx0, by0, bx1, by1, bh, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[10], geo[11]
     rx0, ry0, rx1, ry1, rh, room_inv, ceil_inv = geo[12], geo[13], geo[14], geo[15], geo[16], geo[17], geo[18]
     ox, oy, h, c, s = frame[0], frame[1], frame[2], frame[3], frame[4]
@@ -290,17 +294,19 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
         r = reach[p]
         kind = 0  # 0 floor (already drawn), 1 barrier, 2 room wall, 3 ceiling
         side = 0
-        zb = 0.0
+        z = 0.0
+        wb = wall_bin[p]
         if outside[p] != 0:
-            rb, side = _exit(ox, oy, ux, uy, bx0, by0, bx1, by1)
-            zb = h - k * rb
-            if zb <= bh or k > 0.0:  # the barrier stands higher than the camera
-                kind, r = 1, rb
-                zb = max(zb, 0.0)
+            rb = tables[0, wb]
+            z = h - k * rb
+            if z <= bh or k > 0.0:  # the barrier stands higher than the camera
+                kind, r, side = 1, rb, 1
+                z = max(z, 0.0)
             else:
-                rr, rside = _exit(ox, oy, ux, uy, rx0, ry0, rx1, ry1)
-                if h - k * rr <= rh:
-                    kind, r, side = 2, rr, rside
+                rr = tables[3, wb]
+                z = h - k * rr
+                if z <= rh:
+                    kind, r, side = 2, rr, 4
                 else:
                     kind, r = 3, (rh - h) / (-k)
         if kind < 2:
@@ -342,16 +348,12 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin,
             continue  # the floor pass drew it
         elif kind == 1:
             cls = 2
-            hx, hy = ox + r * ux, oy + r * uy
-            texel = _texel(barrier, int(zb * bar_inv),
-                           int(_perimeter(side, hx, hy, bx0, by0, bx1, by1) * bar_inv))
-            shade = shades[side]
+            texel = _texel(barrier, int(z * bar_inv), int(tables[1, wb]))
+            shade = shades[int(tables[2, wb])]
         elif kind == 2:
             cls = 3
-            hx, hy = ox + r * ux, oy + r * uy
-            texel = _texel(room, int((h - k * r) * room_inv),
-                           int(_perimeter(side, hx, hy, rx0, ry0, rx1, ry1) * room_inv))
-            shade = shades[10] if (texel >> 24) >= 128 else shades[4 + side]
+            texel = _texel(room, int(z * room_inv), int(tables[4, wb]))
+            shade = shades[10] if (texel >> 24) >= 128 else shades[4 + int(tables[5, wb])]
         else:
             cls = 3
             wx, wy = ox + r * ux, oy + r * uy
@@ -459,6 +461,7 @@ class LitWorld:
         self.n_inner = min(sc.inner, self.n_objects)
         self._objs = np.zeros((max(self.n_objects, 1), 7))
         self._bins = np.zeros(AZIMUTH_BINS, np.int64)
+        self._tables = np.zeros((6, WALL_BINS))
         self._textures = tuple(packed(t) for t in (sc.barrier, sc.room, sc.ceiling, sc.sprites))
         self._ground = scene_pyramid(sc)
         self._frame = np.zeros(24)
@@ -487,8 +490,10 @@ class LitWorld:
         outside = rays.outside
         floor_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, rays.inv_norm,
                    vignette, level, ground, ground_levels, self.band, frame, self.offsets)
+        low, high = rays.azimuth_range
+        wall_tables(self._tables, frame[0], frame[1], yaw, low, high, self.geo)
         walls_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
-                   rays.azimuth_bin, barrier, room, ceiling, sprites, objs, self._bins, (1 << inner) - 1,
+                   rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs, self._bins, (1 << inner) - 1,
                    self.geo, frame, self.shades, self.offsets)
         return out
 
@@ -502,6 +507,27 @@ class LitWorld:
         count, inner = objects_in_view(self.scene.objects, self.n_objects, self.n_inner, ox, oy, yaw,
                                        low, high, self._objs, self._bins)
         return self._objs[:count], inner
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def wall_tables(tables, ox, oy, yaw, low, high, geo):
+    """Per azimuth bin of the camera (car-frame [low, high], tables.shape[1] bins, rotated
+    by `yaw`): rows 0-2 the barrier's distance, texture column, side; rows 3-5 the room's."""
+    bx0, by0, bx1, by1, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[11]
+    rx0, ry0, rx1, ry1, room_inv = geo[12], geo[13], geo[14], geo[15], geo[17]
+    n = tables.shape[1]
+    step = (high - low) / max(n - 1, 1)
+    for b in range(n):
+        az = low + b * step + yaw
+        ux, uy = math.cos(az), math.sin(az)
+        rb, side = _exit(ox, oy, ux, uy, bx0, by0, bx1, by1)
+        tables[0, b] = rb
+        tables[1, b] = _perimeter(side, ox + rb * ux, oy + rb * uy, bx0, by0, bx1, by1) * bar_inv
+        tables[2, b] = side
+        rr, rside = _exit(ox, oy, ux, uy, rx0, ry0, rx1, ry1)
+        tables[3, b] = rr
+        tables[4, b] = _perimeter(rside, ox + rr * ux, oy + rr * uy, rx0, ry0, rx1, ry1) * room_inv
+        tables[5, b] = rside
 
 
 @njit(cache=True, nogil=True)
