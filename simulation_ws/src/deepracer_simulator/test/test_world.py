@@ -166,3 +166,26 @@ def test_scene_cache_bakes_once_and_reloads_from_its_folder(reinvent, car, tmp_p
     assert (loaded.barrier_rect, loaded.floor_material, loaded.inner) == \
         (first.barrier_rect, first.floor_material, first.inner)
     assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def test_race_views_draw_the_objects_over_the_realistic_world(reinvent, car):
+    """Race types: the camera views (both stereo eyes) are the realistic world in grey with
+    the obstacles drawn over it."""
+    import cv2
+    from deepracer_simulator.objects import RaceConfig
+    from deepracer_simulator.race import RaceSimulator
+
+    sim = Simulator(reinvent, car, randomization=to_spec(load_randomization("standard")), seed=0)
+    race = RaceSimulator(sim, RaceConfig(race_type="OBJECT_AVOIDANCE", number_of_obstacles=3),
+                         sensors=("STEREO_CAMERAS",))
+    race.reset(*reinvent.pose_at(0.0), np.random.default_rng(0), seed=2)
+    views = race.camera_views(160, 120)
+    s = sim.state
+    for k, (_, renderer) in enumerate(race._views):
+        rgb = np.empty((120, 160, 3), np.uint8)
+        sim.world.render_from(renderer.camera, s.x, s.y, s.yaw, rgb)
+        bare = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        drawn = renderer.draw(bare.copy(), s.x, s.y, s.yaw, race.objects.objects)
+        assert np.array_equal(views[..., k], drawn)
+        assert (views[..., k] != bare).sum() > 50  # the obstacles ahead cover pixels
+    assert not np.array_equal(views[..., 0], views[..., 1])

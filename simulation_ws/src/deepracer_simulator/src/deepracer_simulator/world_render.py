@@ -581,6 +581,7 @@ class WorldView:
         self.lit = None
         self._camera = None
         self._rays = {}
+        self._other_rays = {}
 
     def start_episode(self, ranges, rng, variation, ground_camera):
         """Draw the episode's world values from `ranges` with `rng`; `ground_camera` is the
@@ -603,3 +604,11 @@ class WorldView:
         """Fill `out` (uint8 (height, width, 3), C-contiguous) with the episode's view."""
         height, width = out.shape[:2]
         return self.lit.render(self.rays(width, height), x, y, yaw, out.reshape(-1, 3))
+
+    def render_from(self, camera, x, y, yaw, out):
+        """As `render`, through another URDF pinhole `camera` (a CameraSpec: a stereo eye)."""
+        height, width = out.shape[:2]
+        key = (camera, width, height)
+        if key not in self._other_rays:
+            self._other_rays[key] = PixelRays(camera, None, width, height)
+        return self.lit.render(self._other_rays[key], x, y, yaw, out.reshape(-1, 3))
