@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes docs/images/sim_to_real_*.png: the same pose on reinvent_base under the
 randomization presets none/standard/strong, through the URDF pinhole and the car's
-wide-angle lens, at 640x480 and 160x120. Run: .venv/bin/python scripts/sim_to_real_images.py"""
+wide-angle lens, at 640x480 and 160x120 (none: the flat world; standard and strong: the
+realistic world of deepracer_simulator.world), and sim_to_real_scenes_wide_640x480.png,
+four scene seeds of `standard` side by side. Run: .venv/bin/python scripts/sim_to_real_images.py"""
 import sys
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from deepracer_simulator import Simulator  # noqa: E402
 from deepracer_simulator.randomization_file import PRESETS, load_randomization, to_spec  # noqa: E402
 
 
-def main(out=ROOT / "docs/images", s=7.0, seed=5):
+def main(out=ROOT / "docs/images", s=7.0, seed=5, scene_seeds=(1, 2, 3, 4)):
     track, car = Track(load_route("reinvent_base"), name="reinvent_base"), load_car_model()
     out.mkdir(parents=True, exist_ok=True)
     for preset in PRESETS:
@@ -32,6 +34,16 @@ def main(out=ROOT / "docs/images", s=7.0, seed=5):
                 path = out / f"sim_to_real_{preset}_{lens_name}_{w}x{h}.png"
                 cv2.imwrite(str(path), cv2.cvtColor(sim.render(w, h), cv2.COLOR_RGB2BGR))
                 print(path)
+    tiles = []
+    for seed in scene_seeds:  # several scenes (rooms, floors, barriers, light) from other poses
+        sim = Simulator(track, car, randomization=to_spec(load_randomization("standard")), seed=seed,
+                        lens=default_camera())
+        sim.reset(*track.pose_at(track.length * seed / 11.0 % track.length), seed=seed)
+        tiles.append(sim.render(640, 480))
+    mosaic = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:4])])
+    path = out / "sim_to_real_scenes_wide_640x480.png"
+    cv2.imwrite(str(path), cv2.cvtColor(mosaic, cv2.COLOR_RGB2BGR))
+    print(path)
 
 
 if __name__ == "__main__":

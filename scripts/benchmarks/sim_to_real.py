@@ -1,6 +1,7 @@
 """Sim-to-real figures in the `sim` suite: the in-process simulator through the car's
 wide-angle lens (deepracer_camera.lens.default_camera), measured beside the flat
 pinhole figure in the same run so that their ratio holds under any load."""
+import time
 
 
 @bench.benchmark("sim", "sim_inprocess_wide_steps_per_s")
@@ -52,3 +53,68 @@ def sim_inprocess_wide_native_steps_per_s(args):
     yield "sim_inprocess_wide_native_steps_per_s", native_rate, "steps/s"
     yield "sim_inprocess_wide_native_flat_reference_steps_per_s", flat_rate, "steps/s"
     yield "sim_inprocess_wide_native_vs_flat_ratio", native_rate / flat_rate, "ratio"
+
+
+@bench.benchmark("sim", "sim_inprocess_realistic_steps_per_s")
+def sim_inprocess_realistic_steps_per_s(args):
+    """Steps/s as sim_inprocess_steps_per_s in the realistic world (deepracer_simulator.world):
+    RANDOMIZATION_FILE=standard (scene seeds, light, shadows, glare, noise, JPEG, camera and
+    dynamics jitter, all drawn per episode) through the wide-angle lens, 160x120. The
+    scenes are baked (and the kernel compiled) in the warm-up run, as a training's first
+    episodes do; the flat pinhole figure is measured in the same run."""
+    from deepracer_camera.lens import default_camera
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.randomization_file import load_randomization, to_spec
+    from deepracer_simulator.world import DEFAULT_CACHE
+
+    ranges = load_randomization("standard")
+    flat = bench._InprocessDriver(args.world, args.frames)
+    real = bench._InprocessDriver(args.world, args.frames)
+    real.sim = Simulator(real.track, real.sim.car, seed=0, lens=default_camera(),
+                         randomization=to_spec(ranges))
+    seeds = range(int(ranges.scene_seed[0]), int(ranges.scene_seed[1]) + 1)
+    start = time.perf_counter()
+    for seed in seeds:  # every scene the preset draws, as a long training meets them
+        DEFAULT_CACHE.get(real.track, real.sim.raster, seed)
+    bake_s = (time.perf_counter() - start) / len(seeds)
+    flat.run()
+    real.run()  # warm-up: scene bakes, compiled loop, ray tables
+    flat_rate = bench.best_rate(flat.run, args.repeats)
+    real_rate = bench.best_rate(real.run, args.repeats)
+    timers = [0.0, 0.0, 0.0]
+    real.run(timers)
+    yield "sim_inprocess_realistic_steps_per_s", real_rate, "steps/s"
+    yield "sim_inprocess_realistic_render_us_per_step", timers[1] / args.frames * 1e6, "us"
+    yield "sim_inprocess_realistic_flat_reference_steps_per_s", flat_rate, "steps/s"
+    yield "sim_inprocess_realistic_vs_flat_ratio", real_rate / flat_rate, "ratio"
+    yield "sim_realistic_bake_s_per_scene", bake_s, "s"
+
+
+@bench.benchmark("sim", "sim_inprocess_realistic_world_only_steps_per_s")
+def sim_inprocess_realistic_world_only_steps_per_s(args):
+    """As sim_inprocess_realistic_steps_per_s with only the world keys of `standard` (scene,
+    light, shadows, glare, vignetting, white balance, distractors): the realistic renderer's
+    own cost, without the flat world's per-frame noise and JPEG or the camera jitter."""
+    import dataclasses
+
+    from deepracer_camera.lens import default_camera
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.randomization_file import (WORLD_KEYS, RandomizationRanges,
+                                                        load_randomization, to_spec)
+    from deepracer_simulator.world import DEFAULT_CACHE
+
+    standard = load_randomization("standard")
+    ranges = dataclasses.replace(RandomizationRanges(), **{k: getattr(standard, k) for k in WORLD_KEYS})
+    flat = bench._InprocessDriver(args.world, args.frames)
+    real = bench._InprocessDriver(args.world, args.frames)
+    real.sim = Simulator(real.track, real.sim.car, seed=0, lens=default_camera(),
+                         randomization=to_spec(ranges))
+    for seed in range(int(ranges.scene_seed[0]), int(ranges.scene_seed[1]) + 1):
+        DEFAULT_CACHE.get(real.track, real.sim.raster, seed)
+    flat.run()
+    real.run()
+    flat_rate = bench.best_rate(flat.run, args.repeats)
+    real_rate = bench.best_rate(real.run, args.repeats)
+    yield "sim_inprocess_realistic_world_only_steps_per_s", real_rate, "steps/s"
+    yield "sim_inprocess_realistic_world_only_flat_reference_steps_per_s", flat_rate, "steps/s"
+    yield "sim_inprocess_realistic_world_only_vs_flat_ratio", real_rate / flat_rate, "ratio"

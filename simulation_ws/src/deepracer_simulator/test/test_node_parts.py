@@ -159,3 +159,25 @@ def test_stereo_views_and_lidar_scan_messages(node):
     assert np.allclose(ranges, race.lidar_scan(), equal_nan=False)
     back = int(np.argmin(np.abs(np.cos(race.lidar_spec.angles()) + 1.0)))  # the ray straight back
     assert 0.15 < ranges[back] < 0.6 and np.isinf(ranges).any()
+
+
+def test_randomization_file_gives_the_realistic_world_of_the_library(node, car, monkeypatch):
+    """~randomization_file (default $RANDOMIZATION_FILE): the node's simulator renders what the
+    in-process Simulator renders for the same preset and seed (the realistic world for standard)."""
+    import numpy as np
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.randomization import RandomizationError
+    from deepracer_simulator.randomization_file import load_randomization, to_spec
+
+    monkeypatch.setenv("RANDOMIZATION_FILE", "standard")
+    settings = node.read_settings(params(seed="3"))
+    assert settings.randomization_file == "standard"
+    sim = node.build_simulator(settings)
+    reference = Simulator(sim.track, car, randomization=to_spec(load_randomization("standard")), seed=3)
+    pose = sim.track.pose_at(5.0)
+    sim.reset(*pose, seed=8)
+    reference.reset(*pose, seed=8)
+    assert sim.world is not None
+    assert np.array_equal(sim.render(160, 120), reference.render(160, 120))
+    with pytest.raises(RandomizationError, match="nope.json"):
+        node.build_simulator(node.read_settings(params(randomization_file="nope.json")))

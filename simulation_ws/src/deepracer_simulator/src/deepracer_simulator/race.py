@@ -6,6 +6,7 @@ and, on request, the camera views (one or a stereo pair, objects drawn over
 the base image by `object_render`) and the LIDAR scan. Sensor names are
 DeepRacer's (`FRONT_FACING_CAMERA`, `STEREO_CAMERAS`, `LIDAR`, `SECTOR_LIDAR`).
 """
+import cv2
 import numpy as np
 
 from . import lidar
@@ -69,9 +70,15 @@ class RaceSimulator:
         palette = self.sim._gray_palette  # the scene variation's grey palette
         objects = self.objects.objects
         view = np.empty((height, width), np.uint8)
+        world = self.sim.world  # the realistic world (randomization file with scene_seed)
+        rgb = None if world is None else np.empty((height, width, 3), np.uint8)
         for k, (ground, renderer) in enumerate(self._views):
-            labels = ground.labels(x, y, yaw, width, height)
-            np.take(palette, labels, out=view.reshape(-1), mode="clip")
+            if world is not None:
+                world.render_from(renderer.camera, x, y, yaw, rgb)
+                cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, dst=view)
+            else:
+                labels = ground.labels(x, y, yaw, width, height)
+                np.take(palette, labels, out=view.reshape(-1), mode="clip")
             renderer.draw(view, x, y, yaw, objects)
             out[..., k] = view
         return out

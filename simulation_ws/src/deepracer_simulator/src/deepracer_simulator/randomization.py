@@ -85,8 +85,19 @@ def palette(colours, variation=NOMINAL) -> np.ndarray:
     return np.clip(np.rint(base * variation.light_level), 0, 255).astype(np.uint8)
 
 
+_UNIT_BANKS = {}
+
+
+def _unit_bank(size) -> np.ndarray:
+    """`size` standard normal float32 values, the same in every process (fixed seed)."""
+    if size not in _UNIT_BANKS:
+        _UNIT_BANKS[size] = np.random.default_rng(20261129).standard_normal(size, dtype=np.float32)
+    return _UNIT_BANKS[size]
+
+
 class NoiseSource:
-    """Gaussian pixel noise drawn once per reset into a bank, read at random offsets per frame."""
+    """Gaussian pixel noise: a fixed bank of unit normals scaled per reset, read at random
+    offsets (drawn from `rng`) per frame."""
 
     BANK_SIZE = 1 << 17  # values in the bank (more than twice a 160x120x3 frame)
 
@@ -94,9 +105,8 @@ class NoiseSource:
         self.sigma = float(sigma)
         self._rng = rng
         self._bank = None
-        if self.sigma > 0:
-            normal = rng.standard_normal(self.BANK_SIZE, dtype=np.float32)
-            self._bank = np.rint(normal * self.sigma).astype(np.int16)
+        if self.sigma > 0:  # the process's unit bank scaled: a reset costs little
+            self._bank = np.rint(_unit_bank(self.BANK_SIZE) * self.sigma).astype(np.int16)
 
     def apply(self, image) -> np.ndarray:
         """Add noise to a uint8 image in place (saturating) and return it."""

@@ -15,6 +15,13 @@ motion_blur_px_per_mps, jpeg_quality (1-100; 100 = no JPEG), latency_prob
 distortion_jitter, principal_jitter_px, mount_height_m (offset), mount_pitch_deg
 (offset), speed_gain, steering_gain, steering_offset_deg,
 speed_time_constant_scale, grip.
+
+World keys (the realistic world, deepracer_simulator.world; `WORLD_KEYS`): with
+`scene_seed` present the simulator draws the realistic world instead of the flat one.
+scene_seed (integers: which baked scene, room and floor material), light_azimuth_deg,
+light_elevation_deg, ambient_level (0-1), shadow_strength (0-1), shadow_period_m,
+white_balance_shift, vignetting (0-1), glare, distractors (integers 0-12). Absent, a
+world key keeps its nominal value (world.WorldEpisode).
 """
 import json
 from dataclasses import dataclass, fields
@@ -46,6 +53,17 @@ class RandomizationRanges:
     steering_offset_deg: tuple = (0.0, 0.0)  # deg added to the steering angle
     speed_time_constant_scale: tuple = (1.0, 1.0)  # multiplier on the speed time constant
     grip: tuple = (1.0, 1.0)  # multiplier on tyre grip
+    # The realistic world (world.WorldEpisode); None = absent. scene_seed turns it on.
+    scene_seed: tuple = None  # integers, the baked scene (room, floor material, mat wear, objects)
+    light_azimuth_deg: tuple = None  # deg, where the directional light comes from
+    light_elevation_deg: tuple = None  # deg above the horizon
+    ambient_level: tuple = None  # 0-1, share of ambient light
+    shadow_strength: tuple = None  # 0-1, darkness of the shadow bands on the floor
+    shadow_period_m: tuple = None  # m between shadow bands
+    white_balance_shift: tuple = None  # red gain 1 + shift, blue gain 1 - shift
+    vignetting: tuple = None  # 0-1, brightness lost in the image corners
+    glare: tuple = None  # specular glint strength on glossy surfaces
+    distractors: tuple = None  # integers, how many distractor objects stand outside the track
 
 
 # key -> (minimum allowed low, maximum allowed high); None = unbounded.
@@ -56,8 +74,15 @@ _BOUNDS = {
     "mount_height_m": (None, None), "mount_pitch_deg": (-45.0, 45.0), "speed_gain": (1e-3, None),
     "steering_gain": (1e-3, None), "steering_offset_deg": (-30.0, 30.0),
     "speed_time_constant_scale": (1e-3, None), "grip": (1e-3, None),
+    "scene_seed": (0.0, 2.0**31 - 1), "light_azimuth_deg": (-360.0, 360.0),
+    "light_elevation_deg": (1.0, 89.0), "ambient_level": (0.0, 1.0), "shadow_strength": (0.0, 1.0),
+    "shadow_period_m": (0.05, None), "white_balance_shift": (-0.5, 0.5), "vignetting": (0.0, 1.0),
+    "glare": (0.0, 4.0), "distractors": (0.0, 12.0),
 }
 _KEYS = tuple(f.name for f in fields(RandomizationRanges))
+WORLD_KEYS = _KEYS[_KEYS.index("scene_seed"):]
+_INTEGER_KEYS = ("scene_seed", "distractors")
+_EFFECT_KEYS = _KEYS[:_KEYS.index("scene_seed")]  # what draw() samples (the world: world.draw_world)
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,8 @@ def _range(source, key, value):
         raise RandomizationError(f"{source}: {key} must not be {what}, got low {low}")
     if max_high is not None and high > max_high:
         raise RandomizationError(f"{source}: {key} must be at most {max_high}, got high {high}")
+    if key in _INTEGER_KEYS and not (low.is_integer() and high.is_integer()):
+        raise RandomizationError(f"{source}: {key} must be a [low, high] pair of integers, got {value!r}")
     return low, high
 
 
@@ -118,8 +145,9 @@ def load_randomization(path_or_name) -> RandomizationRanges:
 
 
 def draw(ranges, rng) -> EpisodeRandomization:
-    """One episode's values, uniform in each range, from `rng` (the env's np_random)."""
-    return EpisodeRandomization(tuple((k, float(rng.uniform(*getattr(ranges, k)))) for k in _KEYS))
+    """One episode's values, uniform in each range, from `rng` (the env's np_random); the world
+    keys are drawn by world.draw_world."""
+    return EpisodeRandomization(tuple((k, float(rng.uniform(*getattr(ranges, k)))) for k in _EFFECT_KEYS))
 
 
 def to_spec(ranges) -> RandomizationSpec:

@@ -100,6 +100,8 @@ class Simulator:
         self._wheels = WheelChecker(track, car.geometry.wheel_positions)
         self._rng = np.random.default_rng(seed)
         self._effects_rng = _effects_rng(seed)
+        self.world = None  # the realistic world (world_render.WorldView) when the ranges ask for it
+        self._world_rng, self._world_seed = None, seed
         self._frames = 0
         self._drive = (0.0, 0.0)
         self.reset(*track.pose_at(0.0))
@@ -126,6 +128,19 @@ class Simulator:
         if values is not None and camera_jitter(ranges, self.lens):  # mount, intrinsics
             self._camera = camera_for_episode(self._raster, self.car.camera, self.lens, values,
                                               self._effects_rng)
+        self._start_world(ranges, seed)
+
+    def _start_world(self, ranges, seed):
+        """The realistic world for this episode when the ranges have `scene_seed`, else flat."""
+        if ranges is None or ranges.scene_seed is None:
+            self.world = None
+            return
+        from .world_render import WorldView, world_rng
+        if self.world is None:
+            self.world = WorldView(self.track, self._raster)
+        if seed is not None or self._world_rng is None:  # a reset seed, else the constructor's
+            self._world_rng = world_rng(self._world_seed if seed is None else seed)
+        self.world.start_episode(ranges, self._world_rng, self.variation, self._camera)
 
     @property
     def sim_time(self) -> float:
@@ -194,6 +209,9 @@ class Simulator:
         """The camera image, RGB uint8 (height, width, 3); written into `out` if given."""
         out = _output(out, (height, width, 3))
         x, y, yaw = self._state[:3]
+        if self.world is not None:  # the realistic world
+            self.world.render(x, y, yaw, out)
+            return self.effects.image(self._noise.apply(out))
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._palette, labels, axis=0, out=out.reshape(-1, 3), mode="clip")
         return self.effects.image(self._noise.apply(out))
@@ -215,7 +233,7 @@ class Simulator:
     def render_gray(self, width=160, height=120, out=None) -> np.ndarray:
         """The camera image in grey (luma, as cv2 RGB2GRAY of `render`), uint8 (height, width)."""
         out = _output(out, (height, width))
-        if self.variation.noise_sigma > 0 or self.effects.compresses:  # noise, JPEG: in RGB
+        if self.variation.noise_sigma > 0 or self.effects.compresses or self.world is not None:
             return cv2.cvtColor(self.render(width, height), cv2.COLOR_RGB2GRAY, dst=out)
         x, y, yaw = self._state[:3]
         labels = self._camera.labels(x, y, yaw, width, height)

@@ -1,0 +1,614 @@
+"""Renders the realistic world (world.Scene) through the car's camera, one compiled loop per frame.
+
+The camera is fixed to the car, so every pixel's ray is fixed in the car frame: once per
+camera and image size we keep its horizontal direction (unit, car frame), its slope
+(metres down per metre ahead) and where it meets the floor. A frame then, per pixel:
+rotates the horizontal direction by the car's yaw; meets the barrier rectangle and, above
+its top edge, the room box in closed form (axis-aligned vertical planes; the nearest
+positive hit); else the floor (the mat inside the mat rectangle, the floor tile outside)
+or the ceiling; checks the distractor billboards; looks the texel up (nearest) and
+applies the episode's light: ambient plus a directional light with shadow bands on the
+floor, Lambert on the walls, a specular glint on glossy texels, exposure and white
+balance, vignetting. The loop is compiled with numba (one core, no threads).
+"""
+import math
+
+import weakref
+
+import cv2
+import numpy as np
+from numba import njit
+
+from .world import NOMINAL_WORLD
+
+BANDS = 1024  # entries of the shadow band table (one period)
+GLINT = (np.linspace(0.8, 1.0, 257) ** 40).astype(np.float32)  # specular lobe dot^40, dot in [0.8, 1]
+GLINT[0] = 0.0  # below the lobe (dot <= 0.8): none
+LEVEL_SCALE = np.array([1.0, 0.5, 0.25, 0.125], np.float32)  # texels per level-0 texel
+_FAR = 1e30
+
+
+# ---------------------------------------------------------------- rays, per camera and size
+AZIMUTH_BINS = 256  # bins of the camera's horizontal field of view (distractor culling)
+WALL_BINS = 2048  # azimuths of the camera's field of view with a wall table entry (per frame)
+
+
+class PixelRays:
+    """Per-pixel constants of one camera (CameraSpec + optional lens) at one image size."""
+
+    def __init__(self, camera, lens, width, height):
+        if lens is None:  # the URDF pinhole: square pixels, centred
+            f = (width / 2.0) / math.tan(camera.hfov / 2.0)
+            u = (np.arange(width) + 0.5 - width / 2.0)[None, :].repeat(height, 0)
+            v = (np.arange(height) + 0.5 - height / 2.0)[:, None].repeat(width, 1)
+            rays = np.stack([u, v, np.full_like(u, f)], axis=-1)
+        else:
+            rays = lens_pixel_rays(lens, width, height)
+        n = width * height
+        self.width, self.height, self.camera = width, height, camera
+        ux, uy, slope, reach, azimuth = (np.empty(n) for _ in range(5))
+        rays = np.ascontiguousarray(rays.reshape(-1, 3), dtype=np.float64)
+        _ray_constants(rays, camera.pitch, camera.z, ux, uy, slope, reach, azimuth)
+        self.ux, self.uy = ux.astype(np.float32), uy.astype(np.float32)
+        self.slope, self.floor_reach = slope.astype(np.float32), reach.astype(np.float32)
+        self.inv_norm = (1.0 / np.sqrt(1.0 + slope ** 2)).astype(np.float32)  # cos of the depression
+        low, high = float(azimuth.min()), float(azimuth.max())
+        self.azimuth_range = (low, high)
+        span = max(high - low, 1e-9)
+        self.azimuth_bin = np.minimum(((azimuth - low) / span * AZIMUTH_BINS).astype(np.int64),
+                                      AZIMUTH_BINS - 1).astype(np.uint8)
+        self.wall_bin = np.rint((azimuth - low) / span * (WALL_BINS - 1)).astype(np.uint16)
+        self.radius2 = _radius2(width, height)
+        self.outside = np.zeros(n, np.uint8)  # work array of the floor pass
+        # Floor metres per pixel: the distance times the pixel's angle (1 / focal length in
+        # pixels; exact at the centre of a pinhole and of an equidistant fisheye).
+        if lens is None:
+            self.pixel_angle = 1.0 / ((width / 2.0) / math.tan(camera.hfov / 2.0))
+        else:
+            scaled = lens.scaled(width, height)
+            self.pixel_angle = 1.0 / max(scaled.fx, scaled.fy)
+        self._levels = {}
+
+    def levels(self, texel) -> np.ndarray:
+        """(n,) uint8 pyramid level per pixel for floor textures of `texel` m at level 0: the
+        level whose texels are no larger than the pixel's footprint on the floor."""
+        if texel not in self._levels:
+            level = np.empty(self.slope.shape[0], np.uint8)
+            _floor_levels(self.slope, self.floor_reach, self.pixel_angle / texel, MIP_LEVELS - 1, level)
+            self._levels[texel] = level
+        return self._levels[texel]
+
+
+@njit(cache=True, nogil=True)
+def _floor_levels(slope, reach, per_texel, top, level):
+    for i in range(slope.shape[0]):
+        k = slope[i]
+        footprint = reach[i] * math.sqrt(1.0 + k * k) * per_texel if k > 1e-9 else 1e9
+        lv = 0
+        while lv < top and footprint >= 2.0:
+            footprint *= 0.5
+            lv += 1
+        level[i] = lv
+
+
+MIP_LEVELS = 4  # floor texture pyramid: 1x, 1/2, 1/4, 1/8
+
+
+_RADIUS2 = {}
+
+
+def _radius2(width, height) -> np.ndarray:
+    """Squared distance of each pixel from the image centre, 1 at the corners (vignetting)."""
+    if (width, height) not in _RADIUS2:
+        cu, cv = (width - 1) / 2.0, (height - 1) / 2.0
+        uu, vv = np.meshgrid(np.arange(width) - cu, np.arange(height) - cv)
+        _RADIUS2[(width, height)] = ((uu ** 2 + vv ** 2) / (cu ** 2 + cv ** 2)).ravel().astype(np.float32)
+    return _RADIUS2[(width, height)]
+
+
+@njit(cache=True, nogil=True)
+def _ray_constants(rays, pitch, z, ux, uy, slope, reach, azimuth):
+    """Optical-frame rays (n, 3) -> car-frame horizontal directions, slopes, floor reach."""
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    for i in range(rays.shape[0]):
+        right, down_cam, ahead = rays[i, 0], rays[i, 1], rays[i, 2]
+        forward = ahead * cp - down_cam * sp
+        left = -right
+        down = ahead * sp + down_cam * cp
+        horizontal = max(math.sqrt(forward * forward + left * left), 1e-9)
+        ux[i], uy[i] = forward / horizontal, left / horizontal
+        k = down / horizontal
+        slope[i] = k
+        reach[i] = z / k if k > 1e-9 else _FAR
+        azimuth[i] = math.atan2(uy[i], ux[i])
+
+
+def lens_pixel_rays(lens, width, height) -> np.ndarray:
+    """(height * width, 3) float64 unit rays of `lens` (a deepracer_camera CameraModel), as its
+    `pixel_rays`; a fisheye's through a table of its radial inverse (1e-7 rad), which
+    makes a jittered lens per episode cheap."""
+    if lens.model != "fisheye":
+        return lens.pixel_rays(width, height).astype(np.float64).reshape(-1, 3)
+    cam = lens.scaled(width, height)
+    corners = np.array([[0.0, 0.0], [width - 1.0, 0.0], [0.0, height - 1.0], [width - 1.0, height - 1.0]])
+    top = float(min(np.hypot((corners[:, 0] - cam.cx) / cam.fx, (corners[:, 1] - cam.cy) / cam.fy).max(),
+                    math.pi / 2))
+    samples = np.linspace(0.0, top, 1025)
+    theta = _fisheye_theta(samples, cam.dist)
+    with np.errstate(divide="ignore", invalid="ignore"):  # sin(theta) / theta_d, cos(theta)
+        sin_ratio = np.where(samples > 0, np.sin(theta) / samples, 1.0)  # d theta / d theta_d = 1 at 0
+    rays = np.empty((width * height, 3))
+    _fisheye_rays(width, height, cam.fx, cam.fy, cam.cx, cam.cy, top / 1024, sin_ratio, np.cos(theta), rays)
+    return rays
+
+
+def _fisheye_theta(theta_d, dist, iterations=12):
+    """The angle from the axis whose equidistant-distorted angle is `theta_d` (Newton)."""
+    k1, k2, k3, k4 = dist
+    theta = theta_d.copy()
+    for _ in range(iterations):
+        t2 = theta * theta
+        f = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d
+        df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
+        theta = theta - f / df
+    return theta
+
+
+@njit(cache=True, nogil=True)
+def _fisheye_rays(width, height, fx, fy, cx, cy, step, sin_ratio, cos_theta, rays):
+    """Unit rays from tables over theta_d (step apart) of sin(theta) / theta_d and cos(theta)."""
+    last = sin_ratio.shape[0] - 1
+    inv_step = 1.0 / step
+    for row in range(height):
+        yd = (row - cy) / fy
+        for col in range(width):
+            i = row * width + col
+            xd = (col - cx) / fx
+            pos = min(math.sqrt(xd * xd + yd * yd) * inv_step, last - 1e-9)
+            j = int(pos)
+            a = pos - j
+            scale = sin_ratio[j] + (sin_ratio[j + 1] - sin_ratio[j]) * a
+            rays[i, 0], rays[i, 1] = xd * scale, yd * scale
+            rays[i, 2] = cos_theta[j] + (cos_theta[j + 1] - cos_theta[j]) * a
+
+
+# ---------------------------------------------------------------- the compiled loop
+@njit(cache=True, nogil=True, fastmath=True)
+def _exit(ox, oy, ux, uy, x0, y0, x1, y1):
+    """Distance along (ux, uy) from (ox, oy) inside the rectangle to its boundary, and the side
+    (0: y = y0, 1: x = x1, 2: y = y1, 3: x = x0)."""
+    if ux > 1e-12:
+        tx, sx = (x1 - ox) / ux, 1
+    elif ux < -1e-12:
+        tx, sx = (x0 - ox) / ux, 3
+    else:
+        tx, sx = 1e30, 1
+    if uy > 1e-12:
+        ty, sy = (y1 - oy) / uy, 2
+    elif uy < -1e-12:
+        ty, sy = (y0 - oy) / uy, 0
+    else:
+        ty, sy = 1e30, 0
+    if tx < ty:
+        return tx, sx
+    return ty, sy
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _perimeter(side, hx, hy, x0, y0, x1, y1):
+    w, h = x1 - x0, y1 - y0
+    if side == 0:
+        return hx - x0
+    if side == 1:
+        return w + hy - y0
+    if side == 2:
+        return w + h + x1 - hx
+    return 2.0 * w + h + y1 - hy
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _texel(t, row, col):
+    """The packed RGBA (uint32, little-endian: R in the low byte) at (row, col), clamped."""
+    rows, cols = t.shape[0], t.shape[1]
+    row = min(max(row, 0), rows - 1)
+    col = min(max(col, 0), cols - 1)
+    return t[row, col]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
+               ground, ground_levels, band, frame, offsets):
+    """Every pixel as if its ray met the floor inside the barrier (the mat and the floor
+    around it): texel (pyramid level per pixel), shadow band, glint, light, vignetting,
+    gains; `outside[p]` = 1 where the ray does not (the barrier, the room or the ceiling
+    pass redraws those). float32 and no branches but the clamps: the loop vectorizes."""
+    ox, oy, c, s = np.float32(frame[0]), np.float32(frame[1]), np.float32(frame[3]), np.float32(frame[4])
+    lx, ly, lz = np.float32(frame[5]), np.float32(frame[6]), np.float32(frame[7])
+    band_c, band_s, band_scale = np.float32(frame[8]), np.float32(frame[9]), np.float32(frame[10])
+    glare = np.float32(frame[11])
+    gain_r, gain_g, gain_b = np.float32(frame[12]), np.float32(frame[13]), np.float32(frame[14])
+    amb, direct = np.float32(frame[16]), np.float32(frame[17])
+    bx0, by0, bx1, by1 = np.float32(frame[19]), np.float32(frame[20]), np.float32(frame[21]), np.float32(frame[22])
+    ground_inv = np.float32(frame[23])
+    band_mask = band.shape[0] - 1
+    glint_top = np.float32(GLINT.shape[0] - 1)
+    lo = np.float32(0.8)
+    for p in range(out.shape[0]):
+        ux = c * ux0[p] - s * uy0[p]
+        uy = s * ux0[p] + c * uy0[p]
+        r = reach[p]
+        wx = ox + r * ux
+        wy = oy + r * uy
+        inside = (wx > bx0) & (wx < bx1) & (wy > by0) & (wy < by1)
+        outside[p] = np.uint8(0) if inside else np.uint8(1)
+        lv = level[p]
+        scale = ground_inv * LEVEL_SCALE[lv]
+        cols = ground_levels[lv, 2]
+        col = min(max(int((wx - bx0) * scale), 0), cols - 1)
+        row = min(max(int((wy - by0) * scale), 0), ground_levels[lv, 1] - 1)
+        t = ground[ground_levels[lv, 0] + row * cols + col]
+        lit = band[int((wx * band_c + wy * band_s) * band_scale) & band_mask]
+        dot = min(max((ux * lx + uy * ly + slope[p] * lz) * inv_norm[p], lo), np.float32(1.0))
+        gloss = np.float32(t >> np.uint32(24))
+        v = vignette[p]
+        spec = glare * gloss * GLINT[int((dot - lo) * np.float32(5.0) * glint_top)] * lit * v
+        f = (amb + direct * lit) * v
+        floor_cls = np.float32(t >> np.uint32(24) & np.uint32(1))  # 0 mat, 1 floor
+        tint_r = offsets[0, 0] + (offsets[1, 0] - offsets[0, 0]) * floor_cls
+        tint_g = offsets[0, 1] + (offsets[1, 1] - offsets[0, 1]) * floor_cls
+        tint_b = offsets[0, 2] + (offsets[1, 2] - offsets[0, 2]) * floor_cls
+        red = (np.float32(t & np.uint32(255)) * tint_r * f + spec) * gain_r
+        green = (np.float32((t >> np.uint32(8)) & np.uint32(255)) * tint_g * f + spec) * gain_g
+        blue = (np.float32((t >> np.uint32(16)) & np.uint32(255)) * tint_b * f + spec) * gain_b
+        out[p, 0] = np.uint8(min(max(red, np.float32(0.0)), np.float32(255.0)))
+        out[p, 1] = np.uint8(min(max(green, np.float32(0.0)), np.float32(255.0)))
+        out[p, 2] = np.uint8(min(max(blue, np.float32(0.0)), np.float32(255.0)))
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall_bin, tables,
+               barrier, room, ceiling, sprites, objs, object_bins, inner_bits,
+               geo, frame, shades, offsets):
+    """Redraw the pixels the floor pass marked `outside` (the barrier, the room walls, the
+    ceiling; closed-form hits of the rectangles) and those a distractor billboard covers.
+    `objs` holds the distractors in view, one row each (dx, dy from the camera, width,
+    height, dx^2 + dy^2, 1 / distance, sprite index), the ones inside the barrier first;
+    `object_bins[azimuth_bin[p]]` has bit i set when row i may cover pixel p, `inner_bits`
+    the bits of the inner rows. `tables` (wall_tables, per frame) hold for each of the
+    camera's azimuth bins (`wall_bin[p]`) the distance, texture column and side of the
+    barrier and of the room walls, so that a wall pixel costs no division."""
+    bx0, by0, bx1, by1, bh, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[10], geo[11]
+    rx0, ry0, rx1, ry1, rh, room_inv, ceil_inv = geo[12], geo[13], geo[14], geo[15], geo[16], geo[17], geo[18]
+    ox, oy, h, c, s = frame[0], frame[1], frame[2], frame[3], frame[4]
+    gain_r, gain_g, gain_b = frame[12], frame[13], frame[14]
+    sprite_rows, sprite_cols = sprites.shape[1], sprites.shape[2]
+    for p in range(out.shape[0]):
+        bits = object_bins[azimuth_bin[p]]
+        if outside[p] == 0:
+            bits &= inner_bits
+            if bits == 0:
+                continue
+        ux = c * ux0[p] - s * uy0[p]
+        uy = s * ux0[p] + c * uy0[p]
+        k = slope[p]
+        r = reach[p]
+        kind = 0  # 0 floor (already drawn), 1 barrier, 2 room wall, 3 ceiling
+        side = 0
+        z = 0.0
+        wb = wall_bin[p]
+        if outside[p] != 0:
+            rb = tables[0, wb]
+            z = h - k * rb
+            if z <= bh or k > 0.0:  # the barrier stands higher than the camera
+                kind, r, side = 1, rb, 1
+                z = max(z, 0.0)
+            else:
+                rr = tables[3, wb]
+                z = h - k * rr
+                if z <= rh:
+                    kind, r, side = 2, rr, 4
+                else:
+                    kind, r = 3, (rh - h) / (-k)
+        if kind < 2:
+            bits &= inner_bits
+        hit_obj = -1
+        texel = np.uint32(0)
+        i = -1
+        while bits != 0:
+            i += 1
+            if (bits >> i) & 1 == 0:
+                continue
+            bits &= ~(1 << i)
+            dx, dy = objs[i, 0], objs[i, 1]
+            along = ux * dx + uy * dy
+            if along <= 0.0:
+                continue
+            across = ux * dy - uy * dx
+            half = 0.5 * objs[i, 2]
+            if across * across * objs[i, 4] >= half * half * along * along:  # |lateral| >= half
+                continue
+            ro = objs[i, 4] / along  # the billboard faces the camera
+            if ro >= r:
+                continue
+            zo = h - k * ro
+            if zo < 0.0 or zo >= objs[i, 3]:
+                continue
+            lateral = ro * across * objs[i, 5]
+            col = min(max(int((lateral / objs[i, 2] + 0.5) * sprite_cols), 0), sprite_cols - 1)
+            row = min(int(zo / objs[i, 3] * sprite_rows), sprite_rows - 1)
+            j = int(objs[i, 6])
+            t = sprites[j, row, col]
+            if (t >> 24) < 128:
+                continue
+            hit_obj, texel, r = j, t, ro
+        if hit_obj >= 0:
+            cls = 4
+            shade = shades[8]
+        elif kind == 0:
+            continue  # the floor pass drew it
+        elif kind == 1:
+            cls = 2
+            texel = _texel(barrier, int(z * bar_inv), int(tables[1, wb]))
+            shade = shades[int(tables[2, wb])]
+        elif kind == 2:
+            cls = 3
+            texel = _texel(room, int(z * room_inv), int(tables[4, wb]))
+            shade = shades[10] if (texel >> 24) >= 128 else shades[4 + int(tables[5, wb])]
+        else:
+            cls = 3
+            wx, wy = ox + r * ux, oy + r * uy
+            texel = _texel(ceiling, int((wy - ry0) * ceil_inv), int((wx - rx0) * ceil_inv))
+            shade = shades[10] if (texel >> 24) >= 128 else shades[9]
+        f = shade * vignette[p]
+        red = (texel & 255) * offsets[cls, 0] * f * gain_r
+        green = ((texel >> 8) & 255) * offsets[cls, 1] * f * gain_g
+        blue = ((texel >> 16) & 255) * offsets[cls, 2] * f * gain_b
+        out[p, 0] = np.uint8(min(max(red, 0.0), 255.0))
+        out[p, 1] = np.uint8(min(max(green, 0.0), 255.0))
+        out[p, 2] = np.uint8(min(max(blue, 0.0), 255.0))
+
+
+# ---------------------------------------------------------------- one episode's lit world
+_NORMALS = ((0.0, 1.0), (-1.0, 0.0), (0.0, -1.0), (1.0, 0.0))  # inward, sides 0-3
+
+
+def shadow_bands(rng, strength) -> np.ndarray:
+    """(BANDS,) light factor over one period: 1 lit, 1 - strength in the shadow of a mullion,
+    pillar or beam (1-3 soft-edged shadows per period)."""
+    x = (np.arange(BANDS) + 0.5) / BANDS
+    shadow = np.zeros(BANDS)
+    for _ in range(int(rng.integers(1, 4))):
+        centre, width = rng.uniform(0, 1), rng.uniform(0.05, 0.3)
+        d = np.abs(((x - centre + 0.5) % 1.0) - 0.5)
+        edge = max(0.01, width * 0.25)
+        shadow = np.maximum(shadow, np.clip((width / 2 + edge - d) / (2 * edge), 0, 1))
+    return 1.0 - strength * shadow
+
+
+def packed(rgba) -> np.ndarray:
+    """A uint8 RGBA array (..., 4) viewed as one uint32 per texel (no copy)."""
+    rgba = np.ascontiguousarray(rgba)
+    return rgba.view(np.uint32).reshape(rgba.shape[:-1])
+
+
+_PYRAMIDS = weakref.WeakKeyDictionary()
+
+
+def pyramid(rgba, levels=MIP_LEVELS):
+    """A uint8 RGBA texture and its halvings (area averages) packed one after another as
+    uint32 texels: (1-D array, (levels, 3) int64 rows of offset, rows, cols)."""
+    parts, table, offset = [], [], 0
+    level = np.ascontiguousarray(rgba)
+    for _ in range(levels):
+        rows, cols = level.shape[:2]
+        parts.append(packed(level).ravel())
+        table.append((offset, rows, cols))
+        offset += rows * cols
+        level = cv2.resize(level, (max(1, cols // 2), max(1, rows // 2)), interpolation=cv2.INTER_AREA)
+    return np.concatenate(parts), np.array(table, np.int64)
+
+
+def scene_pyramid(scene):
+    """The pyramid of a Scene's ground texture, made once per scene."""
+    if scene not in _PYRAMIDS:
+        _PYRAMIDS[scene] = pyramid(scene.ground)
+    return _PYRAMIDS[scene]
+
+
+class LitWorld:
+    """A Scene under one episode's light (a WorldEpisode) and scene variation (light level,
+    colour offsets per surface class); renders frames for one camera."""
+
+    def __init__(self, scene, episode=NOMINAL_WORLD, light_level=1.0, colour_offsets=None, rng=None):
+        rng = np.random.default_rng(0) if rng is None else rng
+        self.scene, self.episode = scene, episode
+        e = episode
+        az, el = math.radians(e.light_azimuth_deg), math.radians(e.light_elevation_deg)
+        light = (math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el))
+        amb = e.ambient_level
+        floor_lit = amb + (1.0 - amb) * light[2]
+        norm = light_level / floor_lit  # exposure: the lit floor keeps its albedo
+        shades = np.zeros(11)
+        for side, (nx, ny) in enumerate(_NORMALS):
+            lambert = max(0.0, nx * light[0] + ny * light[1])
+            shades[side] = amb + (1.0 - amb) * (0.25 + 0.75 * lambert)  # barrier; some bounce
+            shades[4 + side] = amb + (1.0 - amb) * (0.35 + 0.65 * lambert)  # room walls
+        shades[8] = amb + (1.0 - amb) * 0.6  # distractors
+        shades[9] = amb * 0.95  # ceiling: bounce light only
+        shades[10] = floor_lit  # emissive: the texel itself, times light_level
+        self.shades = shades
+        wb = e.white_balance_shift
+        self.gains = (norm * (1.0 + wb), norm, norm * (1.0 - wb))
+        self.light = np.array(light)
+        self.amb, self.direct = amb, (1.0 - amb) * light[2]
+        self.band = (shadow_bands(rng, e.shadow_strength) if e.shadow_strength > 0
+                     else np.ones(BANDS)).astype(np.float32)
+        perp = az + math.pi / 2.0  # shadows of vertical mullions and pillars run along the light
+        self.band_dir = (math.cos(perp), math.sin(perp), BANDS / e.shadow_period_m)
+        offsets = np.zeros((5, 3), np.float32)
+        if colour_offsets is not None:  # per label: ground, road, border, centre, background
+            offsets[0] = colour_offsets[1]  # mat <- road
+            offsets[1] = colour_offsets[0]  # floor <- ground
+            offsets[2] = offsets[3] = offsets[4] = colour_offsets[4]  # barrier, room, objects
+        # colour_jitter as a tint per surface class: channel * (1 + offset / 255), so that
+        # a dark road stays dark (the flat world adds the offset; here it would turn purple)
+        self.offsets = (1.0 + offsets / 255.0).astype(np.float32)
+        sc = scene
+        self.geo = np.array([*sc.mat_rect, 1.0 / sc.mat_res, 1.0 / sc.floor_res, *sc.barrier_rect,
+                             sc.barrier_height, 1.0 / sc.barrier_res, *sc.room_rect, sc.room_height,
+                             1.0 / sc.room_res, 1.0 / sc.ceiling_res])
+        self.n_objects = min(int(e.distractors), len(sc.objects))
+        self.n_inner = min(sc.inner, self.n_objects)
+        self._objs = np.zeros((max(self.n_objects, 1), 7))
+        self._bins = np.zeros(AZIMUTH_BINS, np.int64)
+        self._tables = np.zeros((6, WALL_BINS))
+        self._textures = tuple(packed(t) for t in (sc.barrier, sc.room, sc.ceiling, sc.sprites))
+        self._ground = scene_pyramid(sc)
+        self._frame = np.zeros(24)
+        # spec = glare * gloss (0-255) * dot^40: up to 255 * glare on the glossiest texels
+        self._frame[5:19] = (*light, *self.band_dir, e.glare, *self.gains, e.vignetting,
+                             self.amb, self.direct, e.shadow_strength)
+        self._frame[19:24] = (*sc.barrier_rect, 1.0 / sc.mat_res)
+        self._vignette = {}
+
+    def render(self, rays, x, y, yaw, out):
+        """Fill `out` ((n, 3) uint8, n = pixels of `rays`) with the view from base pose (x, y, yaw)."""
+        c, s = math.cos(yaw), math.sin(yaw)
+        cam = rays.camera
+        frame = self._frame
+        frame[0] = x + c * cam.x - s * cam.y
+        frame[1] = y + s * cam.x + c * cam.y
+        frame[2], frame[3], frame[4] = cam.z, c, s
+        objs, inner = self._objects_in_view(rays, frame[0], frame[1], yaw)
+        ground, ground_levels = self._ground
+        barrier, room, ceiling, sprites = self._textures
+        level = rays.levels(self.scene.mat_res)
+        vignette = self._vignette.get(rays)
+        if vignette is None:
+            self._vignette = {rays: (1.0 - self.episode.vignetting * rays.radius2).astype(np.float32)}
+            vignette = self._vignette[rays]
+        outside = rays.outside
+        floor_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, rays.inv_norm,
+                   vignette, level, ground, ground_levels, self.band, frame, self.offsets)
+        low, high = rays.azimuth_range
+        wall_tables(self._tables, frame[0], frame[1], yaw, low, high, self.geo)
+        walls_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
+                   rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs, self._bins, (1 << inner) - 1,
+                   self.geo, frame, self.shades, self.offsets)
+        return out
+
+    def _objects_in_view(self, rays, ox, oy, yaw):
+        """The rows of render_world's `objs` for the distractors inside the camera's
+        horizontal field of view, and how many of them stand inside the barrier."""
+        low, high = rays.azimuth_range
+        self._bins[:] = 0
+        if self.n_objects == 0:
+            return self._objs[:0], 0
+        count, inner = objects_in_view(self.scene.objects, self.n_objects, self.n_inner, ox, oy, yaw,
+                                       low, high, self._objs, self._bins)
+        return self._objs[:count], inner
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def wall_tables(tables, ox, oy, yaw, low, high, geo):
+    """Per azimuth bin of the camera (car-frame [low, high], tables.shape[1] bins, rotated
+    by `yaw`): rows 0-2 the barrier's distance, texture column, side; rows 3-5 the room's."""
+    bx0, by0, bx1, by1, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[11]
+    rx0, ry0, rx1, ry1, room_inv = geo[12], geo[13], geo[14], geo[15], geo[17]
+    n = tables.shape[1]
+    step = (high - low) / max(n - 1, 1)
+    for b in range(n):
+        az = low + b * step + yaw
+        ux, uy = math.cos(az), math.sin(az)
+        rb, side = _exit(ox, oy, ux, uy, bx0, by0, bx1, by1)
+        tables[0, b] = rb
+        tables[1, b] = _perimeter(side, ox + rb * ux, oy + rb * uy, bx0, by0, bx1, by1) * bar_inv
+        tables[2, b] = side
+        rr, rside = _exit(ox, oy, ux, uy, rx0, ry0, rx1, ry1)
+        tables[3, b] = rr
+        tables[4, b] = _perimeter(rside, ox + rr * ux, oy + rr * uy, rx0, ry0, rx1, ry1) * room_inv
+        tables[5, b] = rside
+
+
+@njit(cache=True, nogil=True)
+def objects_in_view(objects, n, n_inner, ox, oy, yaw, low, high, rows, bins):
+    """Fill `rows` (render_world's `objs`) with the first `n` distractors whose billboard
+    overlaps the camera's car-frame azimuth range [low, high], and set bit `row` of the
+    azimuth `bins` each covers; (count, inner count)."""
+    nb = bins.shape[0]
+    per_bin = nb / max(high - low, 1e-9)
+    count, inner = 0, 0
+    for j in range(n):
+        dx, dy = objects[j, 0] - ox, objects[j, 1] - oy
+        d = max(math.sqrt(dx * dx + dy * dy), 1e-6)
+        if objects[j, 3] <= 0.0:
+            continue
+        bearing = math.atan2(dy, dx) - yaw
+        bearing = (bearing + math.pi) % (2.0 * math.pi) - math.pi
+        spread = math.asin(min(0.5 * objects[j, 2] / d, 1.0))
+        if bearing + spread < low or bearing - spread > high:
+            continue
+        rows[count, 0], rows[count, 1] = dx, dy
+        rows[count, 2], rows[count, 3] = objects[j, 2], objects[j, 3]
+        rows[count, 4], rows[count, 5], rows[count, 6] = d * d, 1.0 / d, j
+        first = max(int((bearing - spread - low) * per_bin) - 1, 0)
+        last = min(int((bearing + spread - low) * per_bin) + 1, nb - 1)
+        for b in range(first, last + 1):
+            bins[b] |= 1 << count
+        count += 1
+        if j < n_inner:
+            inner += 1
+    return count, inner
+
+
+# ---------------------------------------------------------------- a simulator's world
+def world_rng(seed):
+    """The generator of the world draws, apart from the scene's and the effects' (so their
+    draws stay as they were): seeded from [seed, 2] for an integer seed."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng([int(seed), 2])
+    return np.random.default_rng(None if seed is None else np.random.default_rng(seed).integers(2**63))
+
+
+class WorldView:
+    """The realistic world of one Simulator: scenes from a SceneCache (the process's by
+    default), one LitWorld per episode, pixel rays per episode camera and image size."""
+
+    def __init__(self, track, raster, cache=None):
+        from .world import DEFAULT_CACHE
+        self.track, self.raster = track, raster
+        self.cache = DEFAULT_CACHE if cache is None else cache
+        self.lit = None
+        self._camera = None
+        self._rays = {}
+        self._other_rays = {}
+
+    def start_episode(self, ranges, rng, variation, ground_camera):
+        """Draw the episode's world values from `ranges` with `rng`; `ground_camera` is the
+        simulator's episode camera (GroundCamera or LensGroundCamera)."""
+        from .world import draw_world
+        episode = draw_world(ranges, rng)
+        scene = self.cache.get(self.track, self.raster, episode.scene_seed)
+        self.lit = LitWorld(scene, episode, variation.light_level, variation.colour_offsets, rng)
+        if ground_camera is not self._camera:
+            self._camera, self._rays = ground_camera, {}
+
+    def rays(self, width, height) -> PixelRays:
+        key = (width, height)
+        if key not in self._rays:
+            cam = self._camera
+            self._rays[key] = PixelRays(cam.camera, getattr(cam, "lens", None), width, height)
+        return self._rays[key]
+
+    def render(self, x, y, yaw, out):
+        """Fill `out` (uint8 (height, width, 3), C-contiguous) with the episode's view."""
+        height, width = out.shape[:2]
+        return self.lit.render(self.rays(width, height), x, y, yaw, out.reshape(-1, 3))
+
+    def render_from(self, camera, x, y, yaw, out):
+        """As `render`, through another URDF pinhole `camera` (a CameraSpec: a stereo eye)."""
+        height, width = out.shape[:2]
+        key = (camera, width, height)
+        if key not in self._other_rays:
+            self._other_rays[key] = PixelRays(camera, None, width, height)
+        return self.lit.render(self._other_rays[key], x, y, yaw, out.reshape(-1, 3))
