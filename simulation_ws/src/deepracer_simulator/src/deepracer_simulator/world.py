@@ -24,7 +24,7 @@ import numpy as np
 
 from . import world_textures as tex
 
-WORLD_VERSION = 1  # bump when a bake changes, so disk caches are not reused
+WORLD_VERSION = 2  # bump when a bake changes, so disk caches are not reused
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,9 @@ class WorldConfig:
     room_height: tuple = (2.6, 3.6)  # m
     floor_tile: float = 2.56  # m, period of the floor texture (a power of two texels)
     floor_res: float = 0.005  # m per floor texel
-    barrier_res: float = 0.01  # m per barrier texel
-    wall_res: float = 0.02  # m per room wall texel
-    ceiling_res: float = 0.04  # m per ceiling texel
+    barrier_res: float = 0.02  # m per barrier texel
+    wall_res: float = 0.04  # m per room wall texel
+    ceiling_res: float = 0.05  # m per ceiling texel
     wear: tuple = (0.2, 1.0)  # how worn the mat print is
     inner_objects: int = 3  # distractors between the mat and the barrier
     outer_objects: int = 9  # distractors between the barrier and the room walls

@@ -22,9 +22,10 @@ from numba import njit
 from .world import NOMINAL_WORLD
 
 BANDS = 1024  # entries of the shadow band table (one period)
-GLINT = (np.linspace(0.8, 1.0, 257) ** 40).astype(np.float32)  # specular lobe dot^40, dot in [0.8, 1]
-GLINT[0] = 0.0  # below the lobe (dot <= 0.8): none
-LEVEL_SCALE = np.array([1.0, 0.5, 0.25, 0.125], np.float32)  # texels per level-0 texel
+# The specular lobe dot^40 over dot in [-1, 1] (1024 entries per unit), 0 below dot = 0.8.
+_DOT = np.arange(2050) / 1024.0 - 1.0
+GLINT = np.where(_DOT > 0.8, np.clip(_DOT, 0.0, 1.0) ** 40, 0.0).astype(np.float32)
+LEVEL_SCALE = np.array([1.0, 0.5, 0.25, 0.125, 0.0625], np.float32)  # texels per level-0 texel
 _FAR = 1e30
 
 
@@ -71,7 +72,7 @@ class PixelRays:
 
     def levels(self, texel) -> np.ndarray:
         """(n,) uint8 pyramid level per pixel for floor textures of `texel` m at level 0: the
-        level whose texels are no larger than the pixel's footprint on the floor."""
+        finest level whose texels are at least the pixel's footprint on the floor."""
         if texel not in self._levels:
             level = np.empty(self.slope.shape[0], np.uint8)
             _floor_levels(self.slope, self.floor_reach, self.pixel_angle / texel, MIP_LEVELS - 1, level)
@@ -84,14 +85,14 @@ def _floor_levels(slope, reach, per_texel, top, level):
     for i in range(slope.shape[0]):
         k = slope[i]
         footprint = reach[i] * math.sqrt(1.0 + k * k) * per_texel if k > 1e-9 else 1e9
-        lv = 0
-        while lv < top and footprint >= 2.0:
+        lv = 0  # texels up to twice the footprint: the camera's area averaging blurs as much
+        while lv < top and footprint >= 1.0:
             footprint *= 0.5
             lv += 1
         level[i] = lv
 
 
-MIP_LEVELS = 4  # floor texture pyramid: 1x, 1/2, 1/4, 1/8
+MIP_LEVELS = 5  # floor texture pyramid: 1x, 1/2, 1/4, 1/8, 1/16
 
 
 _RADIUS2 = {}
@@ -231,8 +232,8 @@ def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
     bx0, by0, bx1, by1 = np.float32(frame[19]), np.float32(frame[20]), np.float32(frame[21]), np.float32(frame[22])
     ground_inv = np.float32(frame[23])
     band_mask = band.shape[0] - 1
-    glint_top = np.float32(GLINT.shape[0] - 1)
-    lo = np.float32(0.8)
+    # the ground's tint (colour_jitter; offsets row 0) folded into the white balance gains
+    tint_r, tint_g, tint_b = offsets[0, 0] * gain_r, offsets[0, 1] * gain_g, offsets[0, 2] * gain_b
     for p in range(out.shape[0]):
         ux = c * ux0[p] - s * uy0[p]
         uy = s * ux0[p] + c * uy0[p]
@@ -248,18 +249,14 @@ def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
         row = min(max(int((wy - by0) * scale), 0), ground_levels[lv, 1] - 1)
         t = ground[ground_levels[lv, 0] + row * cols + col]
         lit = band[int((wx * band_c + wy * band_s) * band_scale) & band_mask]
-        dot = min(max((ux * lx + uy * ly + slope[p] * lz) * inv_norm[p], lo), np.float32(1.0))
+        dot = (ux * lx + uy * ly + slope[p] * lz) * inv_norm[p]  # mirrored ray . light, in [-1, 1]
         gloss = np.float32(t >> np.uint32(24))
         v = vignette[p]
-        spec = glare * gloss * GLINT[int((dot - lo) * np.float32(5.0) * glint_top)] * lit * v
+        spec = glare * gloss * GLINT[min(int((dot + np.float32(1.0)) * np.float32(1024.0)), 2049)] * lit * v
         f = (amb + direct * lit) * v
-        floor_cls = np.float32(t >> np.uint32(24) & np.uint32(1))  # 0 mat, 1 floor
-        tint_r = offsets[0, 0] + (offsets[1, 0] - offsets[0, 0]) * floor_cls
-        tint_g = offsets[0, 1] + (offsets[1, 1] - offsets[0, 1]) * floor_cls
-        tint_b = offsets[0, 2] + (offsets[1, 2] - offsets[0, 2]) * floor_cls
-        red = (np.float32(t & np.uint32(255)) * tint_r * f + spec) * gain_r
-        green = (np.float32((t >> np.uint32(8)) & np.uint32(255)) * tint_g * f + spec) * gain_g
-        blue = (np.float32((t >> np.uint32(16)) & np.uint32(255)) * tint_b * f + spec) * gain_b
+        red = np.float32(t & np.uint32(255)) * f * tint_r + spec * gain_r
+        green = np.float32((t >> np.uint32(8)) & np.uint32(255)) * f * tint_g + spec * gain_g
+        blue = np.float32((t >> np.uint32(16)) & np.uint32(255)) * f * tint_b + spec * gain_b
         out[p, 0] = np.uint8(min(max(red, np.float32(0.0)), np.float32(255.0)))
         out[p, 1] = np.uint8(min(max(green, np.float32(0.0)), np.float32(255.0)))
         out[p, 2] = np.uint8(min(max(blue, np.float32(0.0)), np.float32(255.0)))
@@ -447,8 +444,7 @@ class LitWorld:
         self.band_dir = (math.cos(perp), math.sin(perp), BANDS / e.shadow_period_m)
         offsets = np.zeros((5, 3), np.float32)
         if colour_offsets is not None:  # per label: ground, road, border, centre, background
-            offsets[0] = colour_offsets[1]  # mat <- road
-            offsets[1] = colour_offsets[0]  # floor <- ground
+            offsets[0] = colour_offsets[1]  # the ground (mat and floor) <- road
             offsets[2] = offsets[3] = offsets[4] = colour_offsets[4]  # barrier, room, objects
         # colour_jitter as a tint per surface class: channel * (1 + offset / 255), so that
         # a dark road stays dark (the flat world adds the offset; here it would turn purple)

@@ -162,7 +162,7 @@ def barrier_texture(rng, perimeter_m, height_m, res) -> np.ndarray:
     panel = max(2, int(round(rng.uniform(1.0, 2.4) / res)))
     idx = np.arange(cols) // panel
     tone = 1.0 + rng.uniform(-0.05, 0.05, idx.max() + 1).astype(np.float32)[idx]
-    seam = (np.arange(cols) % panel) < 2
+    seam = (np.arange(cols) % panel) == 0
     z = (np.arange(rows) + 0.5) * res
     dirt = smooth_noise(rng, (rows, cols), 0.1 / res)
     scuff = np.exp(-z / 0.08)[:, None] * np.clip(dirt, 0, None) * 0.25
