@@ -121,7 +121,25 @@ def _ray_constants(rays, pitch, z, ux, uy, slope, reach, azimuth):
         k = down / horizontal
         slope[i] = k
         reach[i] = z / k if k > 1e-9 else _FAR
-        azimuth[i] = math.atan2(uy[i], ux[i])
+        azimuth[i] = _atan2(uy[i], ux[i])
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _atan2(y, x):
+    """atan2 to about 1e-5 rad (a polynomial on [0, 1] with octant reduction): bins only."""
+    ax, ay = abs(x), abs(y)
+    big, small = max(ax, ay), min(ax, ay)
+    if big == 0.0:
+        return 0.0
+    t = small / big
+    t2 = t * t
+    a = t * (0.99997726 + t2 * (-0.33262347 + t2 * (0.19354346 + t2 * (-0.11643287
+                                                                       + t2 * (0.05265332 + t2 * -0.01172120)))))
+    if ay > ax:
+        a = 0.5 * math.pi - a
+    if x < 0.0:
+        a = math.pi - a
+    return -a if y < 0.0 else a
 
 
 def lens_pixel_rays(lens, width, height) -> np.ndarray:
@@ -143,16 +161,24 @@ def lens_pixel_rays(lens, width, height) -> np.ndarray:
     return rays
 
 
-def _fisheye_theta(theta_d, dist, iterations=12):
+def _fisheye_theta(theta_d, dist, iterations=8):
     """The angle from the axis whose equidistant-distorted angle is `theta_d` (Newton)."""
-    k1, k2, k3, k4 = dist
-    theta = theta_d.copy()
-    for _ in range(iterations):
-        t2 = theta * theta
-        f = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d
-        df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
-        theta = theta - f / df
+    theta = np.empty_like(theta_d)
+    _newton_theta(np.asarray(theta_d, np.float64), float(dist[0]), float(dist[1]), float(dist[2]),
+                  float(dist[3]), iterations, theta)
     return theta
+
+
+@njit(cache=True, nogil=True)
+def _newton_theta(theta_d, k1, k2, k3, k4, iterations, theta):
+    for i in range(theta_d.shape[0]):
+        t = theta_d[i]
+        for _ in range(iterations):  # Newton on t (1 + k1 t^2 + ... + k4 t^8) - theta_d = 0
+            t2 = t * t
+            f = t * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d[i]
+            df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
+            t = t - f / df
+        theta[i] = t
 
 
 @njit(cache=True, nogil=True)
