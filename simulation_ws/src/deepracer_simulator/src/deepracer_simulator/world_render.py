@@ -153,7 +153,9 @@ def lens_pixel_rays(lens, width, height) -> np.ndarray:
     top = float(min(np.hypot((corners[:, 0] - cam.cx) / cam.fx, (corners[:, 1] - cam.cy) / cam.fy).max(),
                     math.pi / 2))
     samples = np.linspace(0.0, top, 1025)
-    theta = _fisheye_theta(samples, cam.dist)
+    # Beyond the largest theta_d the distortion reaches (a strongly jittered lens) there is no
+    # inverse: those pixels keep the edge angle (np.maximum.accumulate keeps the table monotone).
+    theta = np.maximum.accumulate(_fisheye_theta(samples, cam.dist))
     with np.errstate(divide="ignore", invalid="ignore"):  # sin(theta) / theta_d, cos(theta)
         sin_ratio = np.where(samples > 0, np.sin(theta) / samples, 1.0)  # d theta / d theta_d = 1 at 0
     rays = np.empty((width * height, 3))
@@ -161,7 +163,7 @@ def lens_pixel_rays(lens, width, height) -> np.ndarray:
     return rays
 
 
-def _fisheye_theta(theta_d, dist, iterations=8):
+def _fisheye_theta(theta_d, dist, iterations=20):
     """The angle from the axis whose equidistant-distorted angle is `theta_d` (Newton)."""
     theta = np.empty_like(theta_d)
     _newton_theta(np.asarray(theta_d, np.float64), float(dist[0]), float(dist[1]), float(dist[2]),
@@ -177,7 +179,7 @@ def _newton_theta(theta_d, k1, k2, k3, k4, iterations, theta):
             t2 = t * t
             f = t * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d[i]
             df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
-            t = t - f / df
+            t = min(max(t - f / df, 0.0), 0.5 * math.pi)  # stay in the lens's range
         theta[i] = t
 
 
