@@ -1,18 +1,19 @@
-"""Renders the realistic world (world.Scene) through the car's camera, one compiled loop per frame.
+"""Renders the realistic world (world.Scene) through the car's camera: two compiled loops
+per frame.
 
 The camera is fixed to the car, so every pixel's ray is fixed in the car frame: once per
 camera and image size we keep its horizontal direction (unit, car frame), its slope
-(metres down per metre ahead) and where it meets the floor. A frame then, per pixel:
-rotates the horizontal direction by the car's yaw; meets the barrier rectangle and, above
-its top edge, the room box in closed form (axis-aligned vertical planes; the nearest
-positive hit); else the floor (the mat inside the mat rectangle, the floor tile outside)
-or the ceiling; checks the distractor billboards; looks the texel up (nearest) and
-applies the episode's light: ambient plus a directional light with shadow bands on the
-floor, Lambert on the walls, a specular glint on glossy texels, exposure and white
-balance, vignetting. The loop is compiled with numba (one core, no threads).
+(metres down per metre ahead) and where it meets the floor (`PixelRays`). A frame then:
+`floor_pass` rotates every ray by the car's yaw and looks its floor point up in the
+ground texture (the mat and the floor inside the barrier; a pyramid level per pixel, by
+its footprint), with the episode's light (ambient plus a directional light with shadow
+bands, a specular glint on glossy texels, exposure, white balance, vignetting); and
+`walls_pass` redraws the pixels whose floor point lies beyond the barrier: the barrier or,
+above its top edge, the room walls (closed-form hits of axis-aligned vertical planes, from
+per-frame tables over the camera's azimuths, `wall_tables`) or the ceiling, and the
+distractor billboards. Compiled with numba (one core, no threads; cached beside this file).
 """
 import math
-
 import weakref
 
 import cv2
@@ -522,7 +523,7 @@ class LitWorld:
         return out
 
     def _objects_in_view(self, rays, ox, oy, yaw):
-        """The rows of render_world's `objs` for the distractors inside the camera's
+        """The rows of walls_pass's `objs` for the distractors inside the camera's
         horizontal field of view, and how many of them stand inside the barrier."""
         low, high = rays.azimuth_range
         self._bins[:] = 0
@@ -556,7 +557,7 @@ def wall_tables(tables, ox, oy, yaw, low, high, geo):
 
 @njit(cache=True, nogil=True)
 def objects_in_view(objects, n, n_inner, ox, oy, yaw, low, high, rows, bins):
-    """Fill `rows` (render_world's `objs`) with the first `n` distractors whose billboard
+    """Fill `rows` (walls_pass's `objs`) with the first `n` distractors whose billboard
     overlaps the camera's car-frame azimuth range [low, high], and set bit `row` of the
     azimuth `bins` each covers; (count, inner count)."""
     nb = bins.shape[0]
