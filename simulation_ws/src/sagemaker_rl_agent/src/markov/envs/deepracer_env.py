@@ -27,7 +27,7 @@ from markov.reward_params import build_reward_params, front_point, sample_reward
 from markov.rules import IN_PROGRESS, LAP_COMPLETE, EpisodeRules
 
 IMAGE_SHAPE = (120, 160, 3)  # the backend's RGB camera frame (height, width, channels)
-OBSERVATION_TYPES = ("grayscale", "rgb")
+OBSERVATION_TYPES = ("grayscale", "rgb", "packed")  # packed: markov.sensors.pack_observation
 REVERSE_CHOICES = (False, True, "alternate")
 RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset", "episode")
 TIME_UP = "time_up"  # info["episode_status"] of a truncated episode (metrics' "Time Up")
@@ -142,7 +142,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     - `domain_randomization`: vary the scene's light, colours and noise per
       episode ("inprocess" only: the backend gets RandomizationSpec(enabled=True)
       and each reset a scene seed drawn from `np_random`).
-    - `observation_type`: "grayscale" or "rgb".
+    - `observation_type`: "grayscale" or "rgb"; "packed" (the workers' form): with a
+      LIDAR one uint8 image, camera channels + the LIDAR plane (markov.sensors).
     - `max_steps`: truncate after this many steps (10000: 11 simulated minutes,
       a lap of the longest track at 0.14 m/s).
     - `render_mode`: None or "rgb_array" (the RGB camera frame).
@@ -185,7 +186,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         self.car = car if car is not None else load_car_model()
         self._front = self.car.geometry.front_point_offset
         self.action_space, self._drives = _action_space(self.model_metadata)
-        channels = 1 if observation_type == "grayscale" else 3
+        channels = 3 if observation_type == "rgb" else 1
         self.observation_space = spaces.Box(0, 255, (IMAGE_SHAPE[0], IMAGE_SHAPE[1], channels),
                                             np.uint8)
         self.sim_trace = sim_trace
@@ -330,7 +331,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     def _observation(self, image):
         if self._race is not None:
             return self._race.observation(image)
-        if self.observation_type == "grayscale":
+        if self.observation_type != "rgb":  # grayscale (packed: the same without a LIDAR)
             return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
         return image.copy()
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from markov.object_params import object_reward_params
 from markov.race_metrics import OvertakeCounter
-from markov.sensors import FRONT_FACING_CAMERA, observation_space
+from markov.sensors import FRONT_FACING_CAMERA, NetworkInput, observation_space, pack_observation
 
 
 class RaceSetupError(ValueError):
@@ -60,6 +60,11 @@ class EnvRace:
         self.camera = car.camera
         self.observation_space = (observation_space(sensors) if observation_type == "grayscale"
                                   else None)
+        self.layout = NetworkInput(sensors)
+        if observation_type == "packed":  # the workers' one-array form (markov.sensors)
+            from gymnasium import spaces
+
+            self.observation_space = spaces.Box(0, 255, tuple(self.layout), np.uint8)
         self.overtakes = OvertakeCounter(simulator.track.length)
 
     def reset(self, rng) -> None:
@@ -87,6 +92,8 @@ class EnvRace:
                 obs[name] = self.race.draw_objects(gray)[:, :, None]
             else:
                 obs.update(self.race.observation_for(name))
+        if self.observation_type == "packed" and len(obs) > 1:
+            return pack_observation(self.layout, obs)
         return obs[self.sensors[0]] if len(obs) == 1 else obs
 
     def render_image(self, frame_image):
