@@ -149,7 +149,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     - `render_mode`: None or "rgb_array" (the RGB camera frame).
     - `sim_trace`: a SimTraceWriter logging one line per step, or None.
     - `episode_offset`: number of the first episode (sim traces, start schedule).
-    - Race types (docs/race_types.md; "inprocess" backend): `race_type`
+    - Race types (docs/race_types.md; "ros": FRONT_FACING_CAMERA only): `race_type`
       ("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_HEAD_RACING"),
       `number_of_obstacles`, `randomize_obstacle_locations`, `number_of_bot_cars`,
       `bot_car_speed` (m/s), `is_lane_change`; `race_options`: the other
@@ -239,7 +239,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         frame = self.backend.reset(x, y, yaw, seed=seed)
         _check_frame(frame, self.backend)
         if self._race is not None:
-            self._race.reset(self.np_random)
+            self._race.reset(self.np_random, frame)
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
         projection = track.project(fx, fy)
         self._lap.reset(track, projection.s)
@@ -277,7 +277,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
                                               "call reset() before the first step()")
         steer_deg, steer_rad, speed, index = self._drive(action)
         frame = self.backend.step(steer_rad, speed)
-        crashed = self._race is not None and self._race.after_step()
+        crashed = self._race is not None and self._race.after_step(frame)
         self.steps = steps = self.steps + 1
         track = self.track
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
