@@ -123,9 +123,11 @@ def fetch_graph(store, checkpoint, metadata, workdir):
     from markov.ppo.checkpoint import restore_checkpoint
     from markov.ppo.policy import PPOPolicy
     prefix = store.download_checkpoint(checkpoint, Path(workdir) / "checkpoint")
-    space = metadata.action_space
-    policy = (PPOPolicy(metadata.neural_network, continuous=True) if space.is_continuous
-              else PPOPolicy(metadata.neural_network, n_actions=space.n_actions))
+    from markov.sensors import camera_obs_shape
+    space, obs_shape = metadata.action_space, camera_obs_shape(metadata.sensor)
+    policy = (PPOPolicy(metadata.neural_network, continuous=True, obs_shape=obs_shape)
+              if space.is_continuous
+              else PPOPolicy(metadata.neural_network, n_actions=space.n_actions, obs_shape=obs_shape))
     restore_checkpoint(prefix, policy)
     freeze_policy(policy, path)
     return path, f"frozen from {store.describe(layout.model_key(checkpoint))}"
@@ -134,9 +136,14 @@ def fetch_graph(store, checkpoint, metadata, workdir):
 def graph_outputs(pb_path, metadata):
     """Values the graph outputs for one image; DeployError if they do not fit the metadata."""
     import numpy as np
-    from markov.export import INPUT_SHAPE, load_frozen
+    from markov.export import load_frozen
+    from markov.sensors import OBSERVATION_SHAPES
     with load_frozen(pb_path) as policy:
-        out = np.asarray(policy(np.zeros(INPUT_SHAPE, np.float32)))
+        if len(policy.sensors) > 1:  # one input per sensor (a LIDAR)
+            out = np.asarray(policy({s: np.zeros((1, *OBSERVATION_SHAPES[s][0]), np.float32)
+                                     for s in policy.sensors}))
+        else:
+            out = np.asarray(policy(np.zeros(policy.input_shape, np.float32)))
     if out.shape[-1] != metadata.n_actions:
         raise DeployError(f"{pb_path}: the graph outputs {out.shape[-1]} values but "
                           f"model_metadata.json describes {metadata.n_actions} actions")

@@ -3,6 +3,7 @@
 Adds `sim_inprocess_obstacles_stereo_steps_per_s` to the `sim` suite:
   .venv/bin/python scripts/benchmark.py sim --only sim_inprocess_obstacles_stereo_steps_per_s
 """
+import sys
 import time
 
 
@@ -68,11 +69,13 @@ bench.suite("race", "race types: train and evaluate object avoidance (stereo) an
             _race_options)
 
 
-def _train_and_evaluate(args, race_environ, metadata):
-    """Train (both cores, in-process) into a temporary store, evaluate; (summary, evaluation)."""
+def _train_and_evaluate(args, race_environ, metadata, reward="reward_object_avoidance.py"):
+    """Train (both cores, in-process) into a temporary store, evaluate; (summary, evaluation).
+    `args.training_minutes` is set to the training's wall-clock minutes."""
     import os
     import sys
     import tempfile
+    import time
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from markov.workers.evaluation import EvaluationWorker
@@ -85,11 +88,13 @@ def _train_and_evaluate(args, race_environ, metadata):
         environ = {"WORLD_NAME": args.world, "LOCAL_MODEL_STORE": tmp, "TRAINING_SEED": str(args.seed),
                    "MAX_TRAINING_MINUTES": str(args.minutes), "NUMBER_OF_TRIALS": str(args.trials),
                    "HYPERPARAMETERS_FILE": args.hyperparameters, "PROGRESS_BAR": "false",
-                   "REWARD_FILE": str(files / "reward_object_avoidance.py"),
+                   "REWARD_FILE": str(files / reward),
                    "MODEL_METADATA_FILE": str(files / metadata), "EVALUATION_MAX_RESETS": "0",
                    **race_environ}
+        start = time.monotonic()
         summary = TrainingWorker(training_settings(environ),
                                  progress=Progress("train", stream=sys.stderr, bar=False)).run()
+        args.training_minutes = (time.monotonic() - start) / 60.0
         evaluation = EvaluationWorker(evaluation_settings(environ),
                                       progress=Progress("evaluation", stream=sys.stderr)).run()
     return summary, evaluation
@@ -113,13 +118,21 @@ def race_oa_stereo_laps_without_crash(args):
 
 @bench.benchmark("race", "race_h2h_overtakes", one_core=False)  # noqa: F821
 def race_h2h_overtakes(args):
-    """HEAD_TO_HEAD_RACING, 2 bot cars at 0.5 m/s, front camera: train --minutes, evaluate;
-    the most bot cars passed in one evaluation lap (done when >= 1). Bot cars start
-    MIN_DISTANCE_BETWEEN_BOT_CARS (2 m) past the start line and 1 m before it, as in DeepRacer;
-    a pass counts once the bot car was >= 0.5 m ahead and then >= 0.5 m behind."""
+    """HEAD_TO_HEAD_RACING, 2 bot cars at 0.5 m/s, front camera, speeds 1.0-1.8 m/s, the
+    head-to-head reward (reward_head_to_head.py): train --minutes, evaluate --trials laps (a
+    crash ends a lap); the most bot cars passed in one evaluation lap (done when >= 1). Bot
+    cars start MIN_DISTANCE_BETWEEN_BOT_CARS (2 m) past the start line and 1 m before it, as
+    in DeepRacer; a pass counts once the bot car was >= 0.5 m ahead and then >= 0.5 m behind."""
     summary, evaluation = _train_and_evaluate(
         args, {"RACE_TYPE": "HEAD_TO_HEAD_RACING", "NUMBER_OF_BOT_CARS": "2", "BOT_CAR_SPEED": "0.5"},
-        "model_metadata_front.json")
-    yield "race_h2h_overtakes", max(t.overtakes for t in evaluation.trials), "bot cars passed"
-    yield "race_h2h_eval_completion_pct", (sum(t.progress for t in evaluation.trials)
-                                           / len(evaluation.trials)), "%"
+        "model_metadata_h2h.json", reward="reward_head_to_head.py")
+    minutes = args.training_minutes
+    trials = evaluation.trials
+    for i, t in enumerate(trials):
+        print(f"race_h2h trial {i}: status {t.status}, progress {t.progress:.1f}%, overtakes "
+              f"{t.overtakes}, crashes {t.crash_count}", file=sys.stderr)
+    yield "race_h2h_overtakes", max(t.overtakes for t in trials), "bot cars passed"
+    yield "race_h2h_training_minutes", minutes, "min (training alone)"
+    yield "race_h2h_eval_completion_pct", sum(t.progress for t in trials) / len(trials), "%"
+    yield "race_h2h_eval_crashed_laps", sum(t.crash_count > 0 or t.status == "crashed" for t in trials), \
+        f"of {len(trials)} laps"

@@ -35,3 +35,29 @@ def test_frozen_ppo_policy_converts_and_matches(tmp_path, write_metadata, road_o
         expected, actual = frozen(obs)[0], engine.infer_observation(obs)
         np.testing.assert_allclose(actual, expected, atol=1e-5)
         assert navigator(actual) == pytest.approx(navigator(expected), abs=1e-4)
+
+
+@pytest.mark.parametrize("sensors", [["FRONT_FACING_CAMERA", "LIDAR"], ["STEREO_CAMERAS", "SECTOR_LIDAR"]],
+                         ids=lambda s: "+".join(s))
+def test_frozen_lidar_policy_converts_and_matches(tmp_path, sensors):
+    """A camera + LIDAR PPO network as training exports it: one OpenVINO input per sensor,
+    the same outputs as TensorFlow on the model.pb."""
+    import json
+
+    export = pytest.importorskip("markov.export")
+    from markov.ppo.policy import PPOPolicy
+    from markov.sensors import OBSERVATION_SHAPES, camera_obs_shape
+
+    policy = PPOPolicy("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", n_actions=3, seed=0,
+                       obs_shape=camera_obs_shape(sensors))
+    pb = export.freeze_policy(policy, tmp_path / "model.pb")
+    (tmp_path / "model_metadata.json").write_text(json.dumps({
+        "action_space": [{"steering_angle": a, "speed": 1.0} for a in (-30, 0, 30)], "sensor": sensors}))
+    xml_path, _ = convert(pb, tmp_path / "ir")
+    engine, frozen = InferenceEngine(xml_path), export.load_frozen(pb)
+    assert sorted(engine.sensors) == sorted(sensors)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        inputs = {s: rng.uniform(0.0, 255.0 if "CAMERA" in s else 1.0,
+                                 (1, *OBSERVATION_SHAPES[s][0])).astype(np.float32) for s in sensors}
+        np.testing.assert_allclose(engine.infer_inputs(inputs), frozen(inputs)[0], atol=1e-5)

@@ -10,8 +10,10 @@ from markov.object_params import find_prev_next, object_reward_params
 from markov.reward_params import REWARD_PARAM_KEYS
 
 Obj = namedtuple("Obj", "kind x y yaw length width height speed")
-Cam = namedtuple("Cam", "x y hfov near far")
-CAMERA = Cam(x=0.145, y=0.0, hfov=1.13, near=0.01, far=30.0)
+Cam = namedtuple("Cam", "x y z pitch hfov width height near far")
+# the car's camera (URDF): 0.105 m high, 15 degrees down, 640x480
+CAMERA = Cam(x=0.145, y=0.0, z=0.105, pitch=math.radians(15.0), hfov=1.13, width=640, height=480,
+             near=0.01, far=30.0)
 
 
 def _straight():
@@ -91,6 +93,33 @@ def test_curved_section():
     p = object_reward_params(front_s, *base, car_a + math.pi / 2 + math.radians(60), track, objs,
                              CAMERA)
     assert p["object_in_camera"] is False
+
+
+def test_object_in_camera_uses_the_vertical_field_of_view():
+    """A flat object right in front of the bumper is under the image's lower edge although
+    it is straight ahead; the ground is seen from z / tan(pitch + vfov / 2) ahead of the
+    camera (vfov / 2 = atan(tan(hfov / 2) * 480 / 640) = 25.4 deg: 0.1232 m)."""
+    track = _straight()
+    half_v = math.atan(math.tan(CAMERA.hfov / 2) * CAMERA.height / CAMERA.width)
+    assert math.degrees(half_v) == pytest.approx(25.43, abs=0.01)
+    ground = CAMERA.z / math.tan(CAMERA.pitch + half_v)
+    assert ground == pytest.approx(0.1232, abs=1e-4)
+    base_x = 3.0
+    cam_x = base_x + CAMERA.x
+
+    def visible(far_edge):  # a 2 cm high, 4 x 4 cm mat whose far edge is `far_edge` m ahead
+        mat = Obj("obstacle", cam_x + far_edge - 0.02, 0.0, 0.0, 0.04, 0.04, 0.02, 0.0)
+        return object_reward_params(base_x + 0.14, base_x, 0.0, 0.0, track, [mat], CAMERA)["object_in_camera"]
+
+    # its top corners (z = 0.02) are seen from (z - 0.02) / tan(pitch + vfov / 2) ahead
+    top = (CAMERA.z - 0.02) / math.tan(CAMERA.pitch + half_v)
+    assert not visible(top - 0.01)  # 1 cm short of the lower edge: not in the camera
+    assert visible(top + 0.01)  # 1 cm beyond it: in view
+    # Above the view: the upper edge is vfov / 2 - pitch = 10.4 deg above the horizon; a
+    # 2.5 m high object 0.3 m ahead is seen (its lower part), its centre alone would not be.
+    tall = Obj("obstacle", cam_x + 0.3, 0.0, 0.0, 0.04, 0.3, 2.5, 0.0)
+    assert math.atan2(1.25 - CAMERA.z, 0.3) > half_v - CAMERA.pitch
+    assert object_reward_params(base_x + 0.14, base_x, 0.0, 0.0, track, [tall], CAMERA)["object_in_camera"]
 
 
 def test_no_objects_gives_time_trial_defaults():

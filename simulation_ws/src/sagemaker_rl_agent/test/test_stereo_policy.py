@@ -43,10 +43,13 @@ def test_stereo_policy_trains(stereo_policy):
     assert all(np.isfinite(np.asarray(v)).all() for v in step)
 
 
-def test_lidar_networks_are_refused_by_name():
-    with pytest.raises(ValueError, match="sensor LIDAR: the PPO networks here take camera images"):
-        sensors.camera_obs_shape(["FRONT_FACING_CAMERA", "LIDAR"])
+def test_camera_obs_shape_of_each_sensor_list():
     assert sensors.camera_obs_shape(["FRONT_FACING_CAMERA"]) == (120, 160, 1)
+    assert sensors.camera_obs_shape(["STEREO_CAMERAS"]) == (120, 160, 2)
+    assert sensors.camera_obs_shape(["FRONT_FACING_CAMERA", "LIDAR"]) == (120, 160, 2)
+    assert sensors.camera_obs_shape(["STEREO_CAMERAS", "SECTOR_LIDAR"]) == (120, 160, 3)
+    with pytest.raises(ValueError, match="sensor: exactly one camera sensor"):
+        sensors.camera_obs_shape(["LIDAR"])
 
 
 def test_resuming_a_model_with_other_camera_sensors_is_refused():

@@ -56,19 +56,60 @@ def _prune(graph_def, output):
     return pruned
 
 
+def _lidar_concrete(policy, layout):
+    """The policy as a function of one input per sensor (DeepRacer's model.pb contract): the
+    camera image [1, H, W, C] and the LIDAR vector [1, n], packed in the graph as the
+    workers pack them (markov.sensors.NetworkInput; the LIDAR plane is not rounded here)."""
+    from markov.sensors import OBSERVATION_SHAPES
+
+    camera_shape = (1, *OBSERVATION_SHAPES[layout.camera][0])
+    plane = layout[0] * layout[1]
+
+    def policy_output(camera, lidar):
+        values = tf.pad(lidar * 255.0, [[0, 0], [0, plane - layout.lidar_size]])
+        packed = tf.concat([camera, tf.reshape(values, (-1, layout[0], layout[1], 1))], axis=-1)
+        return tf.identity(policy.action_output(packed), name=OUTPUT_NAME)
+
+    specs = [tf.TensorSpec(shape=camera_shape, dtype=tf.float32, name="camera"),
+             tf.TensorSpec(shape=(1, layout.lidar_size), dtype=tf.float32, name="lidar")]
+    concrete = tf.function(policy_output, input_signature=specs).get_concrete_function()
+    return concrete, {"camera": input_name_of(layout.camera), "lidar": input_name_of(layout.lidar)}
+
+
+def input_name_of(sensor):
+    """A sensor's model.pb input node (markov.sensors.input_name)."""
+    from markov.sensors import input_name
+
+    return input_name(sensor)
+
+
 def freeze_policy(policy, path):
-    """Write the policy's action output as a frozen GraphDef at `path`; return the path."""
+    """Write the policy's action output as a frozen GraphDef at `path`; return the path.
+
+    A policy with a LIDAR (its layout a markov.sensors.NetworkInput with `lidar`) gets
+    two inputs, the camera's and the LIDAR's, each under DeepRacer's name."""
     def policy_output(image):
         return tf.identity(policy.action_output(image), name=OUTPUT_NAME)
 
-    input_name, input_shape = _input_of(policy)
-    spec = tf.TensorSpec(shape=input_shape, dtype=tf.float32, name=input_name)
-    concrete = tf.function(policy_output, input_signature=[spec]).get_concrete_function()
+    layout = getattr(policy, "layout", None)
+    if getattr(layout, "lidar", None):
+        concrete, renames = _lidar_concrete(policy, layout)
+    else:
+        input_name, input_shape = _input_of(policy)
+        spec = tf.TensorSpec(shape=input_shape, dtype=tf.float32, name=input_name)
+        concrete = tf.function(policy_output, input_signature=[spec]).get_concrete_function()
+        renames = None
     graph_def = convert_variables_to_constants_v2(concrete).graph.as_graph_def()
     placeholders = [n.name for n in graph_def.node if n.op == "Placeholder"]
-    if len(placeholders) != 1:
+    if renames is not None:
+        if sorted(placeholders) != sorted(renames):
+            raise FrozenGraphError(f"freeze_policy: expected input placeholders {sorted(renames)}, "
+                                   f"found {placeholders}")
+        for old, new in renames.items():
+            _rename_node(graph_def, old, new)
+    elif len(placeholders) != 1:
         raise FrozenGraphError(f"freeze_policy: expected one input placeholder, found {placeholders}")
-    if placeholders[0] != input_name:
+    elif placeholders[0] != input_name:
         _rename_node(graph_def, placeholders[0], input_name)
     if OUTPUT_NAME not in {n.name for n in graph_def.node}:
         raise FrozenGraphError(f"freeze_policy: output node {OUTPUT_NAME} missing from the frozen graph")
@@ -95,6 +136,8 @@ class FrozenPolicy:
     """A model.pb loaded with tf.compat.v1 import_graph_def into its own graph and session."""
 
     def __init__(self, path):
+        from markov.sensors import SENSORS, input_name as sensor_input
+
         graph_def = read_graph_def(path)
         names = {node.name for node in graph_def.node}
         input_name, self.input_shape = INPUT_NAME, INPUT_SHAPE
@@ -103,15 +146,25 @@ class FrozenPolicy:
         for name in (input_name, OUTPUT_NAME):
             if name not in names:
                 raise FrozenGraphError(f"{path}: node {name} not found in the graph")
+        self.sensors = tuple(s for s in SENSORS if sensor_input(s) in names)  # model.pb's inputs
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.compat.v1.import_graph_def(graph_def, name="")
         self._input = self.graph.get_tensor_by_name(f"{input_name}:0")
+        self._inputs = {s: self.graph.get_tensor_by_name(f"{sensor_input(s)}:0") for s in self.sensors}
         self._output = self.graph.get_tensor_by_name(f"{OUTPUT_NAME}:0")
         self._session = tf.compat.v1.Session(graph=self.graph)
 
     def __call__(self, image):
-        """Run the graph on one image [1, 120, 160, 1] or [120, 160, 1] of raw 0-255 values."""
+        """Run the graph on one image [1, 120, 160, 1] or [120, 160, 1] of raw 0-255 values;
+        for a model with several inputs (a LIDAR), a dict sensor -> array (batch of 1)."""
+        if isinstance(image, dict):
+            if set(image) != set(self.sensors):
+                raise ValueError(f"FrozenPolicy: inputs for {sorted(image)} given, the model "
+                                 f"takes {list(self.sensors)}")
+            feed = {self._inputs[s]: np.asarray(v, np.float32).reshape(self._inputs[s].shape.as_list())
+                    for s, v in image.items()}
+            return self._session.run(self._output, feed)
         feed = np.asarray(image, dtype=np.float32)
         shape = self.input_shape
         if feed.shape not in (shape, shape[1:]):

@@ -16,7 +16,8 @@ computes them (docs/race_types.md):
 - `objects_heading`: bot cars' heading (radians, as DeepRacer's simulation
   reports it; obstacles 0.0); `objects_speed`: bot cars' speed (m/s; obstacles 0.0).
 - `object_in_camera`: the next object (`closest_objects[1]`) has its centre or
-  a footprint corner in the camera's horizontal view between near and far.
+  a corner of its box inside the camera's view frustum (near / far clip,
+  horizontal and vertical field of view).
 """
 import bisect
 import math
@@ -62,18 +63,27 @@ def object_reward_params(front_s, base_x, base_y, yaw, track, objects, camera=No
 
 
 def in_camera_view(base_x, base_y, yaw, obj, camera) -> bool:
-    """Whether the object's centre or a footprint corner is in the camera's horizontal view."""
+    """Whether the object's box is seen by the camera: its centre or one of its 8 corners
+    (footprint at the ground and at its height) inside the view frustum, i.e. between the
+    near and far clip along the pitched optical axis and within the horizontal and the
+    vertical field of view (vertical from the image's aspect: tan(v/2) = tan(h/2) * H / W)."""
     c, s = math.cos(yaw), math.sin(yaw)
     cx, cy = base_x + c * camera.x - s * camera.y, base_y + s * camera.x + c * camera.y
     oc, os_ = math.cos(obj.yaw), math.sin(obj.yaw)
     hl, hw = obj.length / 2.0, obj.width / 2.0
-    points = [(obj.x, obj.y)] + [(obj.x + oc * a - os_ * b, obj.y + os_ * a + oc * b)
-                                 for a, b in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]
-    half = math.tan(camera.hfov / 2.0)
-    for px, py in points:
-        dx, dy = px - cx, py - cy
-        forward, left = c * dx + s * dy, -s * dx + c * dy
-        if camera.near <= forward <= camera.far and abs(left) <= forward * half:
+    height = float(getattr(obj, "height", 0.0))
+    points = [(obj.x, obj.y, height / 2.0)] + [
+        (obj.x + oc * a - os_ * b, obj.y + os_ * a + oc * b, z)
+        for a, b in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw)) for z in (0.0, height)]
+    half_h = math.tan(camera.hfov / 2.0)
+    half_v = half_h * camera.height / camera.width
+    cp, sp = math.cos(camera.pitch), math.sin(camera.pitch)
+    for px, py, pz in points:
+        dx, dy, dz = px - cx, py - cy, pz - camera.z
+        ahead, left = c * dx + s * dy, -s * dx + c * dy
+        depth, up = ahead * cp - dz * sp, ahead * sp + dz * cp  # along / above the optical axis
+        if camera.near <= depth <= camera.far and abs(left) <= depth * half_h \
+                and abs(up) <= depth * half_v:
             return True
     return False
 

@@ -62,14 +62,62 @@ def observation_space(sensors: Sequence[str]):
     return spaces.Dict(boxes)
 
 
-def camera_obs_shape(sensors: Sequence[str]) -> tuple:
-    """The PPO networks' image shape for a sensor list; ValueError for a LIDAR (not built yet)."""
-    lidar = [s for s in sensors if s in LIDAR_SENSORS]
-    if lidar:
-        raise ValueError(f"sensor {lidar[0]}: the PPO networks here take camera images only so far "
-                         f"(FRONT_FACING_CAMERA or STEREO_CAMERAS)")
-    return OBSERVATION_SHAPES[STEREO_CAMERAS if STEREO_CAMERAS in sensors
-                              else FRONT_FACING_CAMERA][0]
+class NetworkInput(tuple):
+    """The PPO networks' observation shape (H, W, C) that also names its `sensors`.
+
+    Camera sensors alone: the camera's shape. With a LIDAR the workers' observation is
+    packed into one uint8 image (`pack_observation`): the camera channels, then one
+    "LIDAR plane" whose first `lidar_size` values (row-major) are the LIDAR vector
+    times 255, rounded (LIDAR ranges to 1/255 m, SECTOR_LIDAR exactly 0 or 255), the
+    rest 0; the network splits the plane off again (markov.ppo.networks).
+    """
+
+    def __new__(cls, sensors):
+        camera = STEREO_CAMERAS if STEREO_CAMERAS in sensors else FRONT_FACING_CAMERA
+        lidar = next((s for s in sensors if s in LIDAR_SENSORS), None)
+        height, width, channels = OBSERVATION_SHAPES[camera][0]
+        self = super().__new__(cls, (height, width, channels + (lidar is not None)))
+        self.sensors, self.camera, self.lidar = tuple(sensors), camera, lidar
+        self.camera_channels = channels
+        self.lidar_size = OBSERVATION_SHAPES[lidar][0][0] if lidar else 0
+        return self
+
+    def __reduce__(self):  # pickles (Ray) as itself, not as a plain tuple
+        return NetworkInput, (self.sensors,)
+
+    @property
+    def key(self) -> tuple:
+        """What a trained network is tied to: its camera and LIDAR sensor."""
+        return self.camera, self.lidar
+
+
+def camera_obs_shape(sensors: Sequence[str]) -> NetworkInput:
+    """The PPO networks' observation shape for a valid sensor list (a NetworkInput: with a
+    LIDAR, the camera channels plus the packed LIDAR plane)."""
+    problem = sensor_problem(sensors)
+    if problem:
+        raise ValueError(f"sensor: {problem}")
+    return NetworkInput(sensors)
+
+
+def network_observation_type(sensors: Sequence[str]) -> str:
+    """The env's observation_type for the workers: "packed" with a LIDAR, else "grayscale"."""
+    return "packed" if any(s in LIDAR_SENSORS for s in sensors) else "grayscale"
+
+
+def pack_observation(layout: NetworkInput, obs) -> np.ndarray:
+    """One uint8 (H, W, C + 1) image from an env's Dict observation (see NetworkInput);
+    a camera-only observation is returned as is."""
+    if layout.lidar is None:
+        return obs
+    camera = np.asarray(obs[layout.camera], np.uint8)
+    packed = np.zeros(tuple(layout), np.uint8)
+    packed[:, :, :layout.camera_channels] = camera
+    lidar = np.clip(np.asarray(obs[layout.lidar], np.float32), 0.0, 1.0)
+    plane = np.zeros(layout[0] * layout[1], np.uint8)
+    plane[:layout.lidar_size] = np.rint(lidar * 255.0).astype(np.uint8)
+    packed[:, :, -1] = plane.reshape(layout[0], layout[1])
+    return packed
 
 
 def check_network_inputs(sensors: Sequence[str], input_names: Sequence[str], source: str,

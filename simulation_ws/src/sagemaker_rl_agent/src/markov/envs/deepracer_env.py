@@ -27,7 +27,7 @@ from markov.reward_params import build_reward_params, front_point, sample_reward
 from markov.rules import IN_PROGRESS, LAP_COMPLETE, EpisodeRules
 
 IMAGE_SHAPE = (120, 160, 3)  # the backend's RGB camera frame (height, width, channels)
-OBSERVATION_TYPES = ("grayscale", "rgb")
+OBSERVATION_TYPES = ("grayscale", "rgb", "packed")  # packed: markov.sensors.pack_observation
 REVERSE_CHOICES = (False, True, "alternate")
 RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset", "episode")
 TIME_UP = "time_up"  # info["episode_status"] of a truncated episode (metrics' "Time Up")
@@ -142,13 +142,14 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     - `domain_randomization`: vary the scene's light, colours and noise per
       episode ("inprocess" only: the backend gets RandomizationSpec(enabled=True)
       and each reset a scene seed drawn from `np_random`).
-    - `observation_type`: "grayscale" or "rgb".
+    - `observation_type`: "grayscale" or "rgb"; "packed" (the workers' form): with a
+      LIDAR one uint8 image, camera channels + the LIDAR plane (markov.sensors).
     - `max_steps`: truncate after this many steps (10000: 11 simulated minutes,
       a lap of the longest track at 0.14 m/s).
     - `render_mode`: None or "rgb_array" (the RGB camera frame).
     - `sim_trace`: a SimTraceWriter logging one line per step, or None.
     - `episode_offset`: number of the first episode (sim traces, start schedule).
-    - Race types (docs/race_types.md; "inprocess" backend): `race_type`
+    - Race types (docs/race_types.md; "ros": FRONT_FACING_CAMERA only): `race_type`
       ("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_HEAD_RACING"),
       `number_of_obstacles`, `randomize_obstacle_locations`, `number_of_bot_cars`,
       `bot_car_speed` (m/s), `is_lane_change`; `race_options`: the other
@@ -185,7 +186,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         self.car = car if car is not None else load_car_model()
         self._front = self.car.geometry.front_point_offset
         self.action_space, self._drives = _action_space(self.model_metadata)
-        channels = 1 if observation_type == "grayscale" else 3
+        channels = 3 if observation_type == "rgb" else 1
         self.observation_space = spaces.Box(0, 255, (IMAGE_SHAPE[0], IMAGE_SHAPE[1], channels),
                                             np.uint8)
         self.sim_trace = sim_trace
@@ -238,7 +239,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         frame = self.backend.reset(x, y, yaw, seed=seed)
         _check_frame(frame, self.backend)
         if self._race is not None:
-            self._race.reset(self.np_random)
+            self._race.reset(self.np_random, frame)
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
         projection = track.project(fx, fy)
         self._lap.reset(track, projection.s)
@@ -276,7 +277,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
                                               "call reset() before the first step()")
         steer_deg, steer_rad, speed, index = self._drive(action)
         frame = self.backend.step(steer_rad, speed)
-        crashed = self._race is not None and self._race.after_step()
+        crashed = self._race is not None and self._race.after_step(frame)
         self.steps = steps = self.steps + 1
         track = self.track
         fx, fy = front_point(frame.x, frame.y, frame.yaw, self._front)
@@ -330,7 +331,7 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     def _observation(self, image):
         if self._race is not None:
             return self._race.observation(image)
-        if self.observation_type == "grayscale":
+        if self.observation_type != "rgb":  # grayscale (packed: the same without a LIDAR)
             return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
         return image.copy()
 

@@ -2,9 +2,10 @@
 
 `make_race(...)` returns None for a time trial with the front camera alone
 (the env then runs exactly as before), else an `EnvRace` over the in-process
-backend's Simulator (`deepracer_simulator.race.RaceSimulator`). The env calls
-`reset(rng)` after its backend reset, `after_step()` after each backend step
-(bot cars move, the crash check), `observation(frame_image)` and
+backend's Simulator (`deepracer_simulator.race.RaceSimulator`), or, for a backend
+that only sends frames (ros), over a `FrameRace` that keeps the objects itself.
+The env calls `reset(rng, frame)` after its backend reset, `after_step(frame)`
+after each backend step (bot cars move, the crash check), `observation(frame_image)` and
 `reward_params(...)` for the object keys.
 """
 import cv2
@@ -12,7 +13,7 @@ import numpy as np
 
 from markov.object_params import object_reward_params
 from markov.race_metrics import OvertakeCounter
-from markov.sensors import FRONT_FACING_CAMERA, observation_space
+from markov.sensors import FRONT_FACING_CAMERA, NetworkInput, observation_space, pack_observation
 
 
 class RaceSetupError(ValueError):
@@ -40,36 +41,91 @@ def make_race(backend, track, car, sensors, observation_type, race_type="TIME_TR
     if config.race_type == "TIME_TRIAL" and tuple(sensors) == (FRONT_FACING_CAMERA,):
         return None
     simulator = getattr(backend, "simulator", None)
-    if simulator is None:
-        raise RaceSetupError(f"race_type {config.race_type} / sensor {list(sensors)}: needs the "
-                             f"'inprocess' backend (got {type(backend).__name__})")
+    if simulator is None and FRONT_FACING_CAMERA not in sensors:
+        raise RaceSetupError(f"sensor {list(sensors)}: STEREO_CAMERAS needs the 'inprocess' backend "
+                             f"(got {type(backend).__name__}); other backends take "
+                             f"FRONT_FACING_CAMERA with or without a LIDAR")
     if observation_type == "rgb" and tuple(sensors) != (FRONT_FACING_CAMERA,):
         raise RaceSetupError(f"observation_type 'rgb' goes with FRONT_FACING_CAMERA alone, "
                              f"got sensor {list(sensors)}")
-    return EnvRace(simulator, config, tuple(sensors), observation_type, car)
+    return EnvRace(simulator, config, tuple(sensors), observation_type, car, track)
+
+
+class FrameRace:
+    """The part of a RaceSimulator the env uses, for a backend without an in-process
+    Simulator (the ROS backend): the objects move by the frames' simulated time, are
+    checked against and drawn from the car pose of each backend frame (over its camera
+    image) and seen by the LIDAR. The simulator node then runs without objects of its own."""
+
+    def __init__(self, track, car, config):
+        from deepracer_simulator import lidar
+        from deepracer_simulator.object_render import ObjectRenderer
+        from deepracer_simulator.objects import RaceObjects, car_footprint
+
+        length, width, _ = car_footprint(car.geometry)
+        self.objects = RaceObjects(track, config, car_length=length, car_width=width)
+        self.geometry, self._renderer = car.geometry, ObjectRenderer(car.camera)
+        self.lidar_spec, self._lidar = lidar.LidarSpec(), lidar
+        self.crashed_object, self.pose, self.sim_time = None, (0.0, 0.0, 0.0), None
+
+    def set_frame(self, frame) -> float:
+        """Take the car pose of a backend frame; the simulated seconds since the last one."""
+        dt = 0.0 if self.sim_time is None else max(frame.sim_time - self.sim_time, 0.0)
+        self.pose, self.sim_time = (frame.x, frame.y, frame.yaw), frame.sim_time
+        return dt
+
+    def advance_objects(self, dt) -> bool:
+        """Move the bot cars `dt` s and check the car (at its frame's pose) for a crash."""
+        from deepracer_simulator.objects import crashed_into
+
+        self.objects.step(dt)
+        self.crashed_object = crashed_into(*self.pose, self.geometry, self.objects.objects)
+        return self.crashed_object is not None
+
+    def draw_objects(self, image):
+        return self._renderer.draw(image, *self.pose, self.objects.objects)
+
+    def observation_for(self, name) -> dict:
+        ranges = self._lidar.scan(*self.pose, self.objects.objects, self.lidar_spec)
+        if name == "LIDAR":
+            return {name: self._lidar.lidar_observation(ranges)}
+        return {name: self._lidar.sector_lidar(ranges)}
 
 
 class EnvRace:
     """One env's race: a RaceSimulator sharing the backend's Simulator."""
 
-    def __init__(self, simulator, config, sensors, observation_type, car):
+    def __init__(self, simulator, config, sensors, observation_type, car, track=None):
         from deepracer_simulator.race import RaceSimulator
 
         self.config, self.sensors, self.observation_type = config, sensors, observation_type
-        self.race = RaceSimulator(simulator, config, sensors)
+        if simulator is not None:
+            self.race = RaceSimulator(simulator, config, sensors)
+        else:  # a backend that only sends frames (ros): the objects live here
+            self.race = FrameRace(track, car, config)
         self.camera = car.camera
         self.observation_space = (observation_space(sensors) if observation_type == "grayscale"
                                   else None)
-        self.overtakes = OvertakeCounter(simulator.track.length)
+        self.layout = NetworkInput(sensors)
+        if observation_type == "packed":  # the workers' one-array form (markov.sensors)
+            from gymnasium import spaces
 
-    def reset(self, rng) -> None:
-        """Place the objects for a new episode (the backend has reset the car)."""
+            self.observation_space = spaces.Box(0, 255, tuple(self.layout), np.uint8)
+        self.overtakes = OvertakeCounter((track if simulator is None else simulator.track).length)
+
+    def reset(self, rng, frame=None) -> None:
+        """Place the objects for a new episode (the backend has reset the car, to `frame`)."""
         self.race.objects.reset(rng)
         self.race.crashed_object = None
+        if isinstance(self.race, FrameRace):
+            self.race.sim_time = None
+            self.race.set_frame(frame)
         self.overtakes = OvertakeCounter(self.overtakes.length)
 
-    def after_step(self) -> bool:
-        """Bot cars move one frame; True when the car now touches an object."""
+    def after_step(self, frame=None) -> bool:
+        """Bot cars move one frame; True when the car (at `frame`) now touches an object."""
+        if isinstance(self.race, FrameRace):
+            return self.race.advance_objects(self.race.set_frame(frame))
         return self.race.advance_objects()
 
     @property
@@ -87,6 +143,8 @@ class EnvRace:
                 obs[name] = self.race.draw_objects(gray)[:, :, None]
             else:
                 obs.update(self.race.observation_for(name))
+        if self.observation_type == "packed" and len(obs) > 1:
+            return pack_observation(self.layout, obs)
         return obs[self.sensors[0]] if len(obs) == 1 else obs
 
     def render_image(self, frame_image):

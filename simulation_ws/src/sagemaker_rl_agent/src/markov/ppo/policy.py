@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from markov.ppo.losses import categorical_entropy, gaussian_entropy, gaussian_log_prob
-from markov.ppo.networks import OBS_SHAPE, make_network, seed_stream
+from markov.ppo.networks import OBS_SHAPE, make_features, seed_stream
 
 CONTINUOUS_ACTION_DIM = 2  # steering, speed
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -31,9 +31,8 @@ class GaussianMeanHead(keras.layers.Layer):
 
 
 def _model(network_name, head, seed, name, obs_shape=OBS_SHAPE):
-    image = keras.Input(obs_shape, dtype="float32", name="image")
-    features = make_network(network_name, seed=seed, prefix=f"{name}_tower",
-                            input_shape=obs_shape)(image)
+    image = keras.Input(tuple(obs_shape), dtype="float32", name="image")
+    features = make_features(network_name, image, seed=seed, prefix=f"{name}_tower", layout=obs_shape)
     return keras.Model(image, head(features), name=name)
 
 
@@ -72,16 +71,19 @@ class PPOPolicy:
             raise ValueError(f"PPOPolicy: n_actions must be an integer >= 1, got {n_actions!r}")
         self.network_name, self.continuous, self.n_actions = network_name, continuous, n_actions
         self.obs_shape = tuple(obs_shape)  # (120, 160, 1); (120, 160, 2) for STEREO_CAMERAS
+        # markov.sensors.NetworkInput with a LIDAR: camera channels + the packed LIDAR plane
+        self.layout = obs_shape
+        self.sensors = tuple(getattr(obs_shape, "sensors", ()))
         seeds = seed_stream(seed)
         if continuous:
             head = GaussianMeanHead(CONTINUOUS_ACTION_DIM, seed=next(seeds), name="gaussian_head")
         else:
             head = keras.layers.Dense(n_actions, name="logits", kernel_initializer=keras.initializers
                                       .Orthogonal(0.01, seed=next(seeds)))
-        self.policy_net = _model(network_name, head, next(seeds), "policy", self.obs_shape)
+        self.policy_net = _model(network_name, head, next(seeds), "policy", self.layout)
         value_head = keras.layers.Dense(1, name="value", kernel_initializer=keras.initializers
                                         .Orthogonal(1.0, seed=next(seeds)))
-        self.value_net = _model(network_name, value_head, next(seeds), "value", self.obs_shape)
+        self.value_net = _model(network_name, value_head, next(seeds), "value", self.layout)
         self._rng = np.random.default_rng(seed)
         spec = tf.TensorSpec([None, *self.obs_shape], tf.float32)
         self._act_graph = tf.function(self._act_outputs, input_signature=[spec])

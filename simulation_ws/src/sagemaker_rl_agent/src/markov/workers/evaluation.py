@@ -24,7 +24,7 @@ from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
 from markov.laptime import RaceSummary
 from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
-from markov.sensors import camera_obs_shape
+from markov.sensors import camera_obs_shape, network_observation_type
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import camera, checkpoints
@@ -161,6 +161,7 @@ class EvaluationWorker:
                                     backend_options=camera.backend_options(
                                         settings.backend, settings.camera_calibration),
                                     max_steps=episode_step_limit(length, metadata.action_space),
+                                    observation_type=network_observation_type(metadata.sensor),
                                     **settings.race.env_kwargs())
         trials, choose = [], greedy(policy)
         recorder, self.videos = None, []

@@ -46,8 +46,7 @@ def check_user_files(settings) -> UserFiles:
     try:
         camera_obs_shape(metadata.sensor)
     except ValueError as error:
-        raise UserFilesError(f"{settings.model_metadata_file}: {error} (the env and the car "
-                             f"accept LIDAR models: docs/race_types.md)") from None
+        raise UserFilesError(f"{settings.model_metadata_file}: {error}") from None
     hyperparameters = load_hyperparameters(settings.hyperparameters_file)
     if hyperparameters.stack_size != 1:
         raise UserFilesError(f"{settings.hyperparameters_file}: stack_size: only 1 (one camera "
@@ -80,7 +79,7 @@ def check_same_model(user: UserFiles, trained: ModelMetadata, where: str) -> Non
             f"{mine.action_space.kind} action(s) does not fit the model at {where}, trained with "
             f"{trained.neural_network} and {trained.n_actions} {trained.action_space.kind} "
             f"action(s); use another MODEL_S3_PREFIX or that model's model_metadata.json")
-    if camera_obs_shape(mine.sensor) != camera_obs_shape(trained.sensor):
+    if camera_obs_shape(mine.sensor).key != camera_obs_shape(trained.sensor).key:
         raise UserFilesError(
             f"{user.metadata_path}: sensor {list(mine.sensor)} does not match the network of the "
             f"model at {where}, trained with sensor {list(trained.sensor)}; the model and the "

@@ -43,6 +43,7 @@ def make_training_envs(settings, user, count, episode_offset=0):
     from markov.workers.rollout import episode_step_limit
     from markov.workers import camera
     from markov.workers.settings import randomization_spec
+    from markov.sensors import network_observation_type
 
     metadata = user.model_metadata
     return [DeepRacerRacetrackEnv(
@@ -51,6 +52,7 @@ def make_training_envs(settings, user, count, episode_offset=0):
         domain_randomization=randomization_spec(settings),
         backend_options=camera.backend_options(settings.backend, settings.camera_calibration),
         max_steps=episode_step_limit(user.track_length, metadata.action_space),
+        observation_type=network_observation_type(metadata.sensor),
         **settings.race.env_kwargs())
         for _ in range(count)]
 
