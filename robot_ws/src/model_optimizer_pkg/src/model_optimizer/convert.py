@@ -2,7 +2,8 @@
 
 Pure functions over files. The frozen graph must have DeepRacer's input node (float32
 NHWC [1, 120, 160, 1], raw 0-255 values) and policy output node, and the output must
-have one value per action (discrete) or 2 values (continuous).
+have one value per action (discrete) or 2 values (continuous). A model.pb that stores the
+action space it was trained with (model_optimizer.trained_space) must match its metadata.
 """
 import hashlib
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 from model_optimizer.archive import METADATA_NAME, ModelError, extract_graph, metadata_text
 from model_optimizer.metadata import FRONT_FACING_CAMERA, load_model_metadata
 from model_optimizer.sensors import input_name, model_inputs, sensors_of_inputs
+from model_optimizer.trained_space import check_trained_action_space
 
 INPUT_NAME = "main_level/agent/main/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
 OUTPUT_NAME = "main_level/agent/main/online/network_1/ppo_head_0/policy"
@@ -127,6 +129,7 @@ def convert(model_path, out_dir, precision="FP32", metadata_path=None):
         pb_path = extract_graph(model_path, scratch)
         shown = model_path if pb_path.parent == Path(scratch) else pb_path
         check_graph(pb_path, metadata.sensor, source)
+        check_trained_action_space(pb_path.read_bytes(), shown, text, source)
         model = _to_openvino(pb_path, metadata.sensor)
         size, expected = _output_size(model, shown), metadata.action_space.n_outputs
         if size != expected:

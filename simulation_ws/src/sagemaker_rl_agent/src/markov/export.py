@@ -4,7 +4,15 @@ The frozen GraphDef takes float32 NHWC images [1, 120, 160, 1] of raw 0-255 valu
 INPUT_NAME and gives, at OUTPUT_NAME, the softmax over the actions (continuous: the 2
 Gaussian means in [-1, 1]). The names are the ones the car's model optimizer and the
 community tools look for.
+
+`freeze_policy(..., action_space=...)` also stores the action space the model was
+trained with (model_metadata.json's `action_space_type` and `action_space`) as a
+string constant at ACTION_SPACE_NODE, outside the policy's computation (OpenVINO
+and TensorFlow readers of the output never see it). The car's model optimizer
+compares it with the model_metadata.json it is given and refuses a mismatch
+(e.g. continuous speed ranges that are not the ones the outputs were trained for).
 """
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +25,8 @@ OUTPUT_NAME = "main_level/agent/main/online/network_1/ppo_head_0/policy"
 INPUT_SHAPE = (1, 120, 160, 1)
 STEREO_INPUT_NAME = "main_level/agent/main/online/network_0/STEREO_CAMERAS/STEREO_CAMERAS"
 STEREO_INPUT_SHAPE = (1, 120, 160, 2)  # left, right grey views (markov.sensors)
+ACTION_SPACE_NODE = "main_level/agent/main/online/network_1/ppo_head_0/action_space"
+ACTION_SPACE_KEY = "deepracer_action_space"  # the constant's JSON: {ACTION_SPACE_KEY: {...}}
 
 
 def _input_of(policy):
@@ -83,11 +93,36 @@ def input_name_of(sensor):
     return input_name(sensor)
 
 
-def freeze_policy(policy, path):
+def action_space_json(action_space) -> str:
+    """The text stored at ACTION_SPACE_NODE for a markov.config.ActionSpace."""
+    return json.dumps({ACTION_SPACE_KEY: {"action_space_type": action_space.kind,
+                                          "action_space": action_space.to_json_value()}},
+                      sort_keys=True)
+
+
+def _add_action_space(graph_def, action_space):
+    node = graph_def.node.add()
+    node.name, node.op = ACTION_SPACE_NODE, "Const"
+    node.attr["dtype"].type = tf.string.as_datatype_enum
+    node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(action_space_json(action_space)))
+
+
+def read_action_space(path):
+    """The `{"action_space_type", "action_space"}` stored in a model.pb, or None if it has none."""
+    for node in read_graph_def(path).node:
+        if node.name == ACTION_SPACE_NODE:
+            text = tf.make_ndarray(node.attr["value"].tensor).item().decode("utf-8")
+            return json.loads(text)[ACTION_SPACE_KEY]
+    return None
+
+
+def freeze_policy(policy, path, action_space=None):
     """Write the policy's action output as a frozen GraphDef at `path`; return the path.
 
     A policy with a LIDAR (its layout a markov.sensors.NetworkInput with `lidar`) gets
-    two inputs, the camera's and the LIDAR's, each under DeepRacer's name."""
+    two inputs, the camera's and the LIDAR's, each under DeepRacer's name.
+    `action_space` (a markov.config.ActionSpace) is stored at ACTION_SPACE_NODE when given.
+    """
     def policy_output(image):
         return tf.identity(policy.action_output(image), name=OUTPUT_NAME)
 
@@ -114,6 +149,8 @@ def freeze_policy(policy, path):
     if OUTPUT_NAME not in {n.name for n in graph_def.node}:
         raise FrozenGraphError(f"freeze_policy: output node {OUTPUT_NAME} missing from the frozen graph")
     graph_def = _prune(graph_def, OUTPUT_NAME)
+    if action_space is not None:
+        _add_action_space(graph_def, action_space)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")  # a reader never sees half a file

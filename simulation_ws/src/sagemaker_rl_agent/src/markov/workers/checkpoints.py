@@ -29,19 +29,20 @@ class UnsentCheckpointError(StoreError):
 
 
 def save_to_store(store, workdir, n, steps, policy, optimizer=None, extra_files=None,
-                  unsent_dir=None) -> str:
+                  unsent_dir=None, action_space=None) -> str:
     """Write checkpoint `<n>_Step-<steps>.ckpt` and model_<n>.pb, upload them; return the name.
 
     `extra_files` ({store key: local path}) are uploaded with them, before the pointer.
     When the upload fails and `unsent_dir` is given, all of them are copied there
     (`keep_unsent`) and `UnsentCheckpointError` names it; without it they are deleted.
+    `action_space` (model_metadata's) is stored in model_<n>.pb for the car to check.
     """
     from markov.export import freeze_policy
     from markov.ppo.checkpoint import save_checkpoint
 
     workdir = Path(workdir)
     prefix = save_checkpoint(workdir, n, steps, policy, optimizer)
-    frozen = freeze_policy(policy, workdir / layout.frozen_model_filename(n))
+    frozen = freeze_policy(policy, workdir / layout.frozen_model_filename(n), action_space)
     name = prefix.name
     try:
         store.save_checkpoint(workdir, name, extra_files)
