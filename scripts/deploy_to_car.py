@@ -120,16 +120,12 @@ def fetch_graph(store, checkpoint, metadata, workdir):
                           f"checkpoint {checkpoint}; complete ones: "
                           f"{', '.join(store.complete_checkpoints()) or 'none'}")
     from markov.export import freeze_policy
+    from markov.policies import make_policy
     from markov.ppo.checkpoint import restore_checkpoint
-    from markov.ppo.policy import PPOPolicy
     prefix = store.download_checkpoint(checkpoint, Path(workdir) / "checkpoint")
-    from markov.sensors import camera_obs_shape
-    space, obs_shape = metadata.action_space, camera_obs_shape(metadata.sensor)
-    policy = (PPOPolicy(metadata.neural_network, continuous=True, obs_shape=obs_shape)
-              if space.is_continuous
-              else PPOPolicy(metadata.neural_network, n_actions=space.n_actions, obs_shape=obs_shape))
+    policy = make_policy(metadata)  # PPO or SAC
     restore_checkpoint(prefix, policy)
-    freeze_policy(policy, path)
+    freeze_policy(policy, path, metadata.action_space)
     return path, f"frozen from {store.describe(layout.model_key(checkpoint))}"
 
 

@@ -137,7 +137,7 @@ def test_defaults_for_missing_optional_keys():
     ({"sensor": ["PERISCOPE"]}, "'PERISCOPE' is not one of"),
     ({"sensor": "FRONT_FACING_CAMERA"}, "sensor: expected a non-empty list"),
     ({"neural_network": "RESNET"}, "neural_network: 'RESNET' is not one of"),
-    ({"training_algorithm": "sac"}, "'sac' is not supported"),
+    ({"training_algorithm": "sac"}, "training_algorithm: 'sac' needs a continuous action space"),
     ({"training_algorithm": "dqn"}, "training_algorithm: 'dqn' is not one of"),
     ({"version": ["5"]}, "version: expected a string"),
 ])
@@ -212,7 +212,8 @@ def test_console_hyperparameters_file(tmp_path):
     assert hp.batch_size == 32 and hp.loss_type == "mean squared error"
     assert hp.num_epochs == 3 and isinstance(hp.num_epochs, int)
     assert load_hyperparameters(json.loads(hp.to_json())) == hp
-    assert json.loads(hp.to_json()) == {**console, "term_cond_avg_score": 350.0}
+    assert json.loads(hp.to_json()) == {**console, "term_cond_avg_score": 350.0,
+                                        "replay_buffer_size": 50000}
 
 
 def test_integral_float_and_case_accepted():

@@ -19,7 +19,7 @@ KNOWN_SENSORS = (FRONT_FACING_CAMERA, "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR",
                  "DISCRETIZED_SECTOR_LIDAR", "OBSERVATION")
 NEURAL_NETWORKS = ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK",
                    "DEEP_CONVOLUTIONAL_NETWORK_DEEP")
-TRAINING_ALGORITHMS = ("clipped_ppo",)
+TRAINING_ALGORITHMS = ("clipped_ppo", "sac")
 ACTION_SPACE_TYPES = ("discrete", "continuous")
 LOSS_TYPES = ("huber", "mean squared error")
 EXPLORATION_TYPES = ("categorical", "e-greedy")
@@ -209,10 +209,16 @@ def load_model_metadata(path_or_dict: PathOrDict, source: str = None) -> ModelMe
     version = data.get("version", "5")
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
         raise ConfigError(f"{source}: version: expected a string such as \"5\", got {version!r}")
+    algorithm = _algorithm(data, source)
+    if algorithm == "sac" and kind != "continuous":
+        raise ConfigError(f"{source}: training_algorithm: 'sac' needs a continuous action space "
+                          f"(action_space_type \"continuous\", action_space {{\"steering_angle\": "
+                          f"{{\"low\", \"high\"}}, \"speed\": {{\"low\", \"high\"}}}}), as in "
+                          f"DeepRacer; this file's is {kind}")
     return ModelMetadata(action_space=action_space, sensor=_sensors(data, source),
                          neural_network=_string(data.get("neural_network", NEURAL_NETWORKS[0]),
                                                 source, "neural_network", NEURAL_NETWORKS),
-                         training_algorithm=_algorithm(data, source),
+                         training_algorithm=algorithm,
                          version=str(version))
 
 
@@ -283,9 +289,6 @@ def _sensors(data: Mapping, source: str) -> Tuple[str, ...]:
 
 def _algorithm(data: Mapping, source: str) -> str:
     name = data.get("training_algorithm", "clipped_ppo")
-    if name == "sac":
-        raise ConfigError(f"{source}: training_algorithm: 'sac' is not supported here; "
-                          f"use 'clipped_ppo'")
     return _string(name, source, "training_algorithm", TRAINING_ALGORITHMS)
 
 
@@ -293,7 +296,7 @@ def _algorithm(data: Mapping, source: str) -> str:
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """hyperparameters.json: PPO and episode-collection settings."""
+    """hyperparameters.json: PPO, SAC and episode-collection settings."""
 
     batch_size: int = 64  # experiences per gradient minibatch
     num_epochs: int = 10  # passes over the collected experience per training round
@@ -308,7 +311,8 @@ class Hyperparameters:
     stack_size: int = 1  # camera frames stacked per observation
     term_cond_avg_score: float = 350000.0  # stop when the mean episode reward reaches this
     term_cond_max_episodes: int = 100000  # stop after this many training episodes
-    sac_alpha: float = 0.2  # SAC temperature; accepted for console files, unused by PPO
+    sac_alpha: float = 0.2  # SAC: initial temperature (entropy weight); unused by PPO
+    replay_buffer_size: int = 50000  # SAC: transitions in the replay buffer; unused by PPO
 
     def __post_init__(self):
         for f in fields(self):
@@ -339,7 +343,8 @@ _HYPERPARAMETER_RULES = {
     "stack_size": (int, 1, 64, False),
     "term_cond_avg_score": (float, -math.inf, math.inf, False),
     "term_cond_max_episodes": (int, 1, math.inf, False),
-    "sac_alpha": (float, 0.0, math.inf, False),
+    "sac_alpha": (float, 0.0, math.inf, True),
+    "replay_buffer_size": (int, 1, math.inf, False),
 }
 assert set(_HYPERPARAMETER_RULES) == {f.name for f in fields(Hyperparameters)}
 

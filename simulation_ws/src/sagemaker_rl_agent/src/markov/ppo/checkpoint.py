@@ -32,7 +32,10 @@ def parse_checkpoint_name(name):
 
 
 def _tracked(policy, optimizer):
-    objects = {"policy_net": policy.policy_net, "value_net": policy.value_net}
+    if hasattr(policy, "checkpoint_objects"):  # another algorithm's policy (markov.sac)
+        objects = dict(policy.checkpoint_objects())
+    else:
+        objects = {"policy_net": policy.policy_net, "value_net": policy.value_net}
     if optimizer is not None:
         objects["optimizer"] = optimizer
     return tf.train.Checkpoint(**objects)

@@ -24,7 +24,7 @@ from markov.envs.defaults import REWARD_FUNCTION, shipped_config
 from markov.metrics import EvaluationMetrics, now_ms
 from markov.laptime import RaceSummary
 from markov.rules import CRASHED, IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED
-from markov.sensors import camera_obs_shape, network_observation_type
+from markov.sensors import network_observation_type
 from markov.sim_trace import SimTraceWriter
 from markov.store import NotFoundError, layout
 from markov.workers import camera, checkpoints
@@ -130,12 +130,9 @@ class EvaluationWorker:
                                  metrics_key, summary)
 
     def _policy(self, store, name, metadata, workdir):
-        from markov.ppo import PPOPolicy
+        from markov.policies import make_policy  # PPO or SAC, as the metadata says
 
-        continuous = metadata.action_space.is_continuous
-        policy = PPOPolicy(metadata.neural_network, continuous=continuous,
-                           n_actions=None if continuous else metadata.n_actions,
-                           obs_shape=camera_obs_shape(metadata.sensor))
+        policy = make_policy(metadata)
         checkpoints.restore_from_store(store, name, workdir, policy)
         return policy
 

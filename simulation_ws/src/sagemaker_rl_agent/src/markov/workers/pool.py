@@ -63,9 +63,13 @@ class _Worker:
         continuous = metadata.action_space.is_continuous
         from markov.sensors import camera_obs_shape
 
-        self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
-                                n_actions=None if continuous else metadata.n_actions, seed=seed,
-                                obs_shape=camera_obs_shape(metadata.sensor))
+        if metadata.training_algorithm == "sac":  # the actor of SAC (markov.sac)
+            from markov.policies import make_policy
+            self.policy = make_policy(metadata, seed)
+        else:
+            self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
+                                    n_actions=None if continuous else metadata.n_actions,
+                                    seed=seed, obs_shape=camera_obs_shape(metadata.sensor))
         self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
                                  hp.epsilon_steps, seed=env_seed(seed, _EXPLORER_SEED_BASE + index))
         envs = make_training_envs(settings, user, settings.envs_per_worker)

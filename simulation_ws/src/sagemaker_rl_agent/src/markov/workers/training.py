@@ -117,12 +117,21 @@ class TrainingWorker:
 
         settings, hp, metadata = self.settings, user.hyperparameters, user.model_metadata
         self.store, self.hp = store, hp
+        self.action_space = metadata.action_space  # stored in each model_<N>.pb
         continuous = metadata.action_space.is_continuous
-        self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
-                                n_actions=None if continuous else metadata.n_actions,
-                                seed=settings.seed, obs_shape=camera_obs_shape(metadata.sensor))
-        self.trainer = PPOTrainer(self.policy, PPOConfig.from_mapping(hp.to_dict()),
-                                  seed=settings.seed)
+        self.sac = metadata.training_algorithm == "sac"
+        if self.sac:  # markov.sac: continuous actions, replay buffer, its own trainer state
+            from markov.policies import make_policy
+            from markov.sac import SACConfig, SACTrainer
+            self.policy = make_policy(metadata, settings.seed)
+            self.trainer = SACTrainer(self.policy, SACConfig.from_mapping(hp.to_dict()),
+                                      seed=settings.seed)
+        else:
+            self.policy = PPOPolicy(metadata.neural_network, continuous=continuous,
+                                    n_actions=None if continuous else metadata.n_actions,
+                                    seed=settings.seed, obs_shape=camera_obs_shape(metadata.sensor))
+            self.trainer = PPOTrainer(self.policy, PPOConfig.from_mapping(hp.to_dict()),
+                                      seed=settings.seed)
         self.progress.line(f"learner device: {learner_device()}")
         self.n, self.steps = 0, 0
         if start is not None:
@@ -142,7 +151,8 @@ class TrainingWorker:
         self.tracker = checkpoints.BestTracker(
             store, lower_is_better=settings.best_model_metric == "lap_time")
         self.trace = SimTraceWriter()
-        self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
+        self.explorer = Explorer(self.policy, "categorical" if self.sac else hp.exploration_type,
+                                 hp.e_greedy_value,
                                  hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
         self.pool = None
         if settings.rollout_workers > 1:
@@ -245,14 +255,18 @@ class TrainingWorker:
     def _train_and_save(self, rollout, results, played_s):
         """Update on the rollout, save checkpoint N, evaluate it; return (report, update stats)."""
         t0 = time.perf_counter()
-        buffer = rollout.to_buffer(self.policy, self.hp.discount_factor,
-                                   self.trainer.config.gae_lambda)
-        buffer_s = time.perf_counter() - t0
-        stats = self.trainer.update(buffer)
+        if self.sac:  # the episodes join the replay buffer; minibatches are sampled from it
+            stats, buffer_s = self.trainer.update_rollout(rollout), 0.0
+        else:
+            buffer = rollout.to_buffer(self.policy, self.hp.discount_factor,
+                                       self.trainer.config.gae_lambda)
+            buffer_s = time.perf_counter() - t0
+            stats = self.trainer.update(buffer)
         self.steps += len(rollout)
         name = checkpoints.save_to_store(self.store, self.workdir, self.n, self.steps, self.policy,
                                          self.trainer.optimizer, self._iteration_files(),
-                                         self.settings.store.unsent_dir())
+                                         self.settings.store.unsent_dir(),
+                                         action_space=self.action_space)
         (self.workdir / f"{self.n}-iteration.csv").unlink()
         evaluation, eval_progress, best, race_line = self._evaluate(name)
         self.tracker.prune(self.settings.keep_checkpoints)

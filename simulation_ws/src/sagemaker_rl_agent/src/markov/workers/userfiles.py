@@ -79,6 +79,11 @@ def check_same_model(user: UserFiles, trained: ModelMetadata, where: str) -> Non
             f"{mine.action_space.kind} action(s) does not fit the model at {where}, trained with "
             f"{trained.neural_network} and {trained.n_actions} {trained.action_space.kind} "
             f"action(s); use another MODEL_S3_PREFIX or that model's model_metadata.json")
+    if mine.training_algorithm != trained.training_algorithm:
+        raise UserFilesError(
+            f"{user.metadata_path}: training_algorithm {mine.training_algorithm!r} does not fit "
+            f"the model at {where}, trained with {trained.training_algorithm!r}; use another "
+            f"MODEL_S3_PREFIX or that model's model_metadata.json")
     if camera_obs_shape(mine.sensor).key != camera_obs_shape(trained.sensor).key:
         raise UserFilesError(
             f"{user.metadata_path}: sensor {list(mine.sensor)} does not match the network of the "
