@@ -7,7 +7,8 @@ Also times the chain: image -> /inference_pkg/rl_results (by the image stamp), a
 change of the policy's best action -> the /racecar/ackermann_cmd carrying it (navigation,
 ctrl, servo's PWM files, the bridge's poll). Writes <work_dir>/result.json. With
 ~right_camera (a STEREO_CAMERAS model) it also counts /camera_pkg/video_mjpeg_right frames
-and checks each left frame's stamp had its right frame.
+and checks each left frame's stamp had its right frame. With a continuous-action model (PPO or
+SAC) the drive commands must stay inside the metadata's ranges (no action-change timing).
 """
 import json
 import math
@@ -30,6 +31,7 @@ from deepracer_simulation.routes import load_route
 from deepracer_simulation.track import Track
 from deepracer_simulator.wheels import WheelChecker
 from model_optimizer import read_metadata
+from model_optimizer.metadata import clip_speed
 
 MOVING_M = 0.05  # m from the start pose: the car has started driving
 
@@ -74,7 +76,8 @@ class LapWatch:
 class ChainTimer:
     """Wall-clock latencies of the car stack, measured from the topics."""
 
-    def __init__(self, actions):
+    def __init__(self, actions, continuous=False):
+        self.continuous = continuous  # continuous outputs: no "best action" to time
         self.actions = [(math.radians(steer), speed) for steer, speed in actions]
         self.image_at = {}  # image stamp (ns) -> monotonic arrival
         self.infer_ms, self.command_ms = [], []
@@ -100,6 +103,8 @@ class ChainTimer:
         seen = self.image_at.get(msg.header.stamp.to_nsec())
         if seen is not None:
             self.infer_ms.append(1e3 * (now - seen))
+        if self.continuous:
+            return
         best = int(np.argmax([r.class_prob for r in msg.results]))
         if best != self.best:
             self.best, self.pending = best, (now, self.actions[best])
@@ -131,7 +136,7 @@ class SimLoopLap(unittest.TestCase):
         cls.watch = LapWatch(track, WheelChecker(track, load_car_model().geometry.wheel_positions))
         model = rospy.get_param("/sim_bridge/model_path")
         cls.action_space = read_metadata(model).action_space
-        cls.timer = ChainTimer(cls.action_space.actions)
+        cls.timer = ChainTimer(cls.action_space.actions, cls.action_space.kind == "continuous")
         cls.lock = threading.Lock()
         cls.odom_count = 0
         rospy.Subscriber("/racecar/odom", Odometry, cls.on_odom, queue_size=100)
@@ -182,6 +187,15 @@ class SimLoopLap(unittest.TestCase):
         self.assertIsNotNone(watch.lap_at, f"no full lap within {self.lap_timeout} s of moving: {result}")
 
     def test_2_drive_commands_are_the_models_actions(self):
+        if self.action_space.kind == "continuous":
+            low, high = (clip_speed(v) for v in self.action_space.speed_range)
+            speeds = [speed for speed in self.timer.speeds if speed != 0.0]
+            self.assertTrue(speeds, "no moving drive command was seen")
+            outside = [s for s in speeds if not low - 1e-3 <= s <= high + 1e-3]
+            self.assertFalse(outside, f"drive speeds outside the model's range [{low}, {high}]")
+            self.assertGreater(len({round(s, 3) for s in speeds}), 5,
+                               "a continuous model should drive at many speeds")
+            return
         speeds = {round(speed, 6) for speed in self.timer.speeds if speed != 0.0}
         allowed = {round(speed, 6) for _steer, speed in self.action_space.actions}
         self.assertTrue(speeds, "no moving drive command was seen")

@@ -31,7 +31,7 @@ class SACConfig:
     target_entropy: float = -2.0  # nats; -(action dimension), the usual choice
     replay_buffer_size: int = 50000  # transitions kept; the oldest are overwritten
     tau: float = 0.005  # Polyak rate of the target critic: target <- (1 - tau) target + tau online
-    updates_per_step: float = 0.25  # minibatch updates per env step collected
+    updates_per_step: float = 1.0  # minibatch updates per env step collected (the usual SAC ratio)
     adam_epsilon: float = 1e-5  # Adam epsilon (DeepRacer's)
 
     def __post_init__(self):

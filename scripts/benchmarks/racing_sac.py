@@ -1,0 +1,88 @@
+"""Benchmark race_sac_easy_track of suite race: SAC with a continuous action space learns
+to lap easy_track, then 3 laps from the start line.
+
+    nice -n 10 scripts/benchmark.py race --only race_sac_easy_track --seed 0 \
+        [--sac-minutes 30] [--keep-model PATH]
+
+Setup (scripts/benchmarks/race_setup_sac): `training_algorithm: sac`, steering
+-30..30 degrees and speed 1-2 m/s continuous, DEEP_CONVOLUTIONAL_NETWORK, the
+shipped centre-line reward, discount 0.99, 10 episodes per iteration; training
+stops once every evaluation lap is complete in 3 consecutive iterations
+(STOP_AFTER_FULL_LAPS=3) or after --sac-minutes. `--keep-model PATH` copies the
+best checkpoint's car package (model.tar.gz) to PATH (the sim-to-real loop test's
+SAC model, robot_ws/src/deepracer_bringup/test/data/easy_track_sac_model.tar.gz, is
+made this way).
+"""
+from pathlib import Path
+
+SAC_SETUP_DIR = Path(__file__).resolve().parent / "race_setup_sac"
+
+
+def _sac_options(parser):
+    parser.add_argument("--sac-minutes", type=float, default=30.0,
+                        help="race_sac_easy_track: training budget, wall-clock minutes")
+    parser.add_argument("--keep-model", default="",
+                        help="race_sac_easy_track: copy the car package model.tar.gz to this path")
+
+
+def _declare():
+    shared = bench.SUITES.get("race")
+    if shared is None:
+        bench.suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
+                    lambda parser: parser.add_argument("--seed", type=int, default=0))
+        shared = bench.SUITES["race"]
+    earlier = shared.add_options
+
+    def both(parser):
+        earlier(parser)
+        _sac_options(parser)
+    shared.add_options = both
+
+
+_declare()
+
+
+def sac_environ(args, store_dir) -> dict:
+    """The worker environment of the SAC benchmark run."""
+    return {"WORLD_NAME": "easy_track", "LOCAL_MODEL_STORE": str(store_dir),
+            "MODEL_METADATA_FILE": str(SAC_SETUP_DIR / "model_metadata.json"),
+            "HYPERPARAMETERS_FILE": str(SAC_SETUP_DIR / "hyperparameters.json"),
+            "TRAINING_SEED": str(args.seed), "MAX_TRAINING_MINUTES": str(args.sac_minutes),
+            "STOP_AFTER_FULL_LAPS": "3", "NUMBER_OF_TRIALS": "3", "PROGRESS_BAR": "false",
+            "EVALUATION_MAX_RESETS": "0"}
+
+
+@bench.benchmark("race", "race_sac_easy_track", one_core=False)
+def race_sac_easy_track(args):
+    """sac_minutes_to_full_lap (wall-clock minutes until an iteration's 5 evaluation
+    episodes all completed their lap; null if never), sac_training_steps, sac_complete_laps
+    (of 3 from the start line with the best checkpoint), sac_best_lap_s, sac_mean_lap_s."""
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from markov.workers.evaluation import EvaluationWorker
+    from markov.workers.progress import Progress
+    from markov.workers.settings import evaluation_settings, training_settings
+    from markov.workers.training import TrainingWorker
+
+    with tempfile.TemporaryDirectory(prefix="race_sac_benchmark.") as tmp:
+        environ = sac_environ(args, tmp)
+        summary = TrainingWorker(training_settings(environ),
+                                 progress=Progress("train", stream=sys.stderr, bar=False)).run()
+        evaluation = EvaluationWorker(evaluation_settings(environ),
+                                      progress=Progress("evaluation", stream=sys.stderr)).run()
+        if args.keep_model:
+            Path(args.keep_model).parent.mkdir(parents=True, exist_ok=True)
+            package = Path(tmp) / "rl-deepracer-sagemaker" / "model.tar.gz"
+            shutil.copyfile(package, args.keep_model)
+            print(f"kept {summary.best_checkpoint}'s car package as {args.keep_model}",
+                  file=sys.stderr)
+    r = evaluation.race
+    yield "sac_minutes_to_full_lap", summary.minutes_to_full_lap, "min"
+    yield "sac_training_steps", summary.steps, "steps"
+    yield "sac_complete_laps", r.complete_laps, "laps"
+    yield "sac_best_lap_s", r.best_lap_s, "s"
+    yield "sac_mean_lap_s", r.mean_lap_s, "s"
