@@ -2,13 +2,13 @@
 to lap easy_track, then 3 laps from the start line.
 
     nice -n 10 scripts/benchmark.py race --only race_sac_easy_track --seed 0 \
-        [--sac-minutes 30] [--keep-model PATH]
+        [--sac-minutes 30] [--sac-full-laps 3] [--keep-model PATH]
 
 Setup (scripts/benchmarks/race_setup_sac): `training_algorithm: sac`, steering
 -30..30 degrees and speed 1-2 m/s continuous, DEEP_CONVOLUTIONAL_NETWORK, the
 shipped centre-line reward, discount 0.99, 10 episodes per iteration; training
-stops once every evaluation lap is complete in 3 consecutive iterations
-(STOP_AFTER_FULL_LAPS=3) or after --sac-minutes. `--keep-model PATH` copies the
+stops once every evaluation lap is complete in --sac-full-laps (3) consecutive
+iterations (STOP_AFTER_FULL_LAPS) or after --sac-minutes. `--keep-model PATH` copies the
 best checkpoint's car package (model.tar.gz) to PATH (the sim-to-real loop test's
 SAC model, robot_ws/src/deepracer_bringup/test/data/easy_track_sac_model.tar.gz, is
 made this way).
@@ -21,6 +21,8 @@ SAC_SETUP_DIR = Path(__file__).resolve().parent / "race_setup_sac"
 def _sac_options(parser):
     parser.add_argument("--sac-minutes", type=float, default=30.0,
                         help="race_sac_easy_track: training budget, wall-clock minutes")
+    parser.add_argument("--sac-full-laps", type=int, default=3,
+                        help="race_sac_easy_track: STOP_AFTER_FULL_LAPS of the training")
     parser.add_argument("--keep-model", default="",
                         help="race_sac_easy_track: copy the car package model.tar.gz to this path")
 
@@ -48,8 +50,8 @@ def sac_environ(args, store_dir) -> dict:
             "MODEL_METADATA_FILE": str(SAC_SETUP_DIR / "model_metadata.json"),
             "HYPERPARAMETERS_FILE": str(SAC_SETUP_DIR / "hyperparameters.json"),
             "TRAINING_SEED": str(args.seed), "MAX_TRAINING_MINUTES": str(args.sac_minutes),
-            "STOP_AFTER_FULL_LAPS": "3", "NUMBER_OF_TRIALS": "3", "PROGRESS_BAR": "false",
-            "EVALUATION_MAX_RESETS": "0"}
+            "STOP_AFTER_FULL_LAPS": str(args.sac_full_laps), "NUMBER_OF_TRIALS": "3",
+            "PROGRESS_BAR": "false", "EVALUATION_MAX_RESETS": "0"}
 
 
 @bench.benchmark("race", "race_sac_easy_track", one_core=False)
