@@ -2,7 +2,7 @@
 to lap easy_track, then 3 laps from the start line.
 
     nice -n 10 scripts/benchmark.py race --only race_sac_easy_track --seed 0 \
-        [--sac-minutes 30] [--sac-full-laps 3] [--keep-model PATH]
+        [--sac-minutes 30] [--sac-full-laps 3] [--keep-model PATH] [--sac-algorithm clipped_ppo]
 
 Setup (scripts/benchmarks/race_setup_sac): `training_algorithm: sac`, steering
 -30..30 degrees and speed 1-2 m/s continuous, DEEP_CONVOLUTIONAL_NETWORK, the
@@ -11,7 +11,9 @@ stops once every evaluation lap is complete in --sac-full-laps (3) consecutive
 iterations (STOP_AFTER_FULL_LAPS) or after --sac-minutes. `--keep-model PATH` copies the
 best checkpoint's car package (model.tar.gz) to PATH (the sim-to-real loop test's
 SAC model, robot_ws/src/deepracer_bringup/test/data/easy_track_sac_model.tar.gz, is
-made this way).
+made this way). `--sac-algorithm clipped_ppo` trains the same continuous setup with
+PPO instead (the shipped hyperparameters.json) for comparison; its figures are named
+`continuous_ppo_*` instead of `sac_*`.
 """
 from pathlib import Path
 
@@ -21,6 +23,8 @@ SAC_SETUP_DIR = Path(__file__).resolve().parent / "race_setup_sac"
 def _sac_options(parser):
     parser.add_argument("--sac-minutes", type=float, default=30.0,
                         help="race_sac_easy_track: training budget, wall-clock minutes")
+    parser.add_argument("--sac-algorithm", choices=("sac", "clipped_ppo"), default="sac",
+                        help="race_sac_easy_track: train with SAC or, for comparison, continuous PPO")
     parser.add_argument("--sac-full-laps", type=int, default=3,
                         help="race_sac_easy_track: STOP_AFTER_FULL_LAPS of the training")
     parser.add_argument("--keep-model", default="",
@@ -45,10 +49,19 @@ _declare()
 
 
 def sac_environ(args, store_dir) -> dict:
-    """The worker environment of the SAC benchmark run."""
-    return {"WORLD_NAME": "easy_track", "LOCAL_MODEL_STORE": str(store_dir),
-            "MODEL_METADATA_FILE": str(SAC_SETUP_DIR / "model_metadata.json"),
-            "HYPERPARAMETERS_FILE": str(SAC_SETUP_DIR / "hyperparameters.json"),
+    """The worker environment of the SAC benchmark run (or of continuous PPO on the same setup)."""
+    import json
+
+    metadata, hyperparameters = SAC_SETUP_DIR / "model_metadata.json", ""
+    if getattr(args, "sac_algorithm", "sac") == "sac":
+        hyperparameters = str(SAC_SETUP_DIR / "hyperparameters.json")
+    else:
+        data = json.loads(metadata.read_text())
+        data["training_algorithm"] = args.sac_algorithm
+        metadata = Path(store_dir) / "model_metadata.json"
+        metadata.write_text(json.dumps(data, indent=4))
+    return {"WORLD_NAME": "easy_track", "LOCAL_MODEL_STORE": str(Path(store_dir) / "store"),
+            "MODEL_METADATA_FILE": str(metadata), "HYPERPARAMETERS_FILE": hyperparameters,
             "TRAINING_SEED": str(args.seed), "MAX_TRAINING_MINUTES": str(args.sac_minutes),
             "STOP_AFTER_FULL_LAPS": str(args.sac_full_laps), "NUMBER_OF_TRIALS": "3",
             "PROGRESS_BAR": "false", "EVALUATION_MAX_RESETS": "0"}
@@ -78,13 +91,13 @@ def race_sac_easy_track(args):
                                       progress=Progress("evaluation", stream=sys.stderr)).run()
         if args.keep_model:
             Path(args.keep_model).parent.mkdir(parents=True, exist_ok=True)
-            package = Path(tmp) / "rl-deepracer-sagemaker" / "model.tar.gz"
+            package = Path(environ["LOCAL_MODEL_STORE"]) / "rl-deepracer-sagemaker" / "model.tar.gz"
             shutil.copyfile(package, args.keep_model)
             print(f"kept {summary.best_checkpoint}'s car package as {args.keep_model}",
                   file=sys.stderr)
-    r = evaluation.race
-    yield "sac_minutes_to_full_lap", summary.minutes_to_full_lap, "min"
-    yield "sac_training_steps", summary.steps, "steps"
-    yield "sac_complete_laps", r.complete_laps, "laps"
-    yield "sac_best_lap_s", r.best_lap_s, "s"
-    yield "sac_mean_lap_s", r.mean_lap_s, "s"
+    r, name = evaluation.race, "sac" if args.sac_algorithm == "sac" else "continuous_ppo"
+    yield f"{name}_minutes_to_full_lap", summary.minutes_to_full_lap, "min"
+    yield f"{name}_training_steps", summary.steps, "steps"
+    yield f"{name}_complete_laps", r.complete_laps, "laps"
+    yield f"{name}_best_lap_s", r.best_lap_s, "s"
+    yield f"{name}_mean_lap_s", r.mean_lap_s, "s"
