@@ -74,7 +74,8 @@ class SACPolicy:
     n_actions = None
 
     def __init__(self, network_name, seed=None, obs_shape=OBS_SHAPE):
-        self.network_name, self.obs_shape = network_name, tuple(obs_shape)
+        self.network_name = network_name
+        self.obs_shape = obs_shape if isinstance(obs_shape, tuple) else tuple(obs_shape)
         seeds = seed_stream(seed)
         self.policy_net = make_actor(network_name, self.obs_shape, next(seeds))
         self.critic_net = make_critic(network_name, self.obs_shape, next(seeds))
