@@ -15,10 +15,16 @@ envs are seeded from the training seed and their global index. A worker that
 dies (its process killed) is replaced by a new actor, which plays its block
 again; the iteration completes and the log says so. A cluster that goes away
 raises `RolloutPoolError`.
+
+Each actor reserves one CPU and uses one: TensorFlow's intra- and inter-op pools,
+OpenCV and the BLAS/OpenMP libraries get one thread each (with their defaults,
+every actor sized its pools to all the machine's cores and N actors
+oversubscribed N cores).
 """
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -29,10 +35,27 @@ from markov.workers.rollout import Rollout
 from markov.workers.vector import env_seed
 
 _EXPLORER_SEED_BASE = 1_000_000  # explorer seeds use indices beyond any env's
+# Set in every worker process before it starts: its native libraries use one thread.
+_ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                          "MKL_NUM_THREADS")}
 
 
 class RolloutPoolError(RuntimeError):
     """The Ray cluster of the rollout workers cannot be reached or went away."""
+
+
+def use_one_thread():
+    """Make TensorFlow and OpenCV in this process use one thread each (a rollout actor holds
+    one CPU). Call before TensorFlow runs anything; later it is left as it is."""
+    import cv2
+    import tensorflow as tf
+
+    cv2.setNumThreads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already initialised in this process
+        pass
 
 
 def _library_paths() -> List[str]:
@@ -52,6 +75,7 @@ class _Worker:
 
     def __init__(self, settings, index: int, seed: Optional[int]):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        use_one_thread()
         from markov.ppo import PPOPolicy
         from markov.sim_trace import SimTraceWriter
         from markov.workers.rollout import Explorer
@@ -84,6 +108,17 @@ class _Worker:
         return rollout, results, self.collector.trace.take_lines(), \
             ray.get_runtime_context().get_node_id()
 
+    def play_steps(self, weights, budget, first_episode, seed):
+        """Benchmark: play whole episodes with these weights, starting none once `budget`
+        steps are played; return (steps played, CPU seconds this process used)."""
+        self.policy.policy_net.set_weights(weights)
+        played, cpu = [], time.process_time()
+        rollout, _ = self.collector.collect(10**9, first_episode, seed=seed,
+                                            may_start=lambda: sum(played) < budget,
+                                            on_episode=lambda result: played.append(result.steps))
+        self.collector.trace.take_lines()
+        return len(rollout), time.process_time() - cpu
+
 
 def blocks(count: int, workers: int) -> List[tuple]:
     """(first offset, size) of each worker's contiguous share of `count` episodes."""
@@ -104,7 +139,7 @@ class RolloutPool:
         self._temp_dir = None
         self.workers = settings.rollout_workers
         runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(_library_paths()),
-                                    "TF_CPP_MIN_LOG_LEVEL": "2"}}
+                                    "TF_CPP_MIN_LOG_LEVEL": "2", **_ONE_THREAD_ENV}}
         try:
             if settings.ray_address:
                 ray.init(address=settings.ray_address, runtime_env=runtime_env,
@@ -167,6 +202,18 @@ class RolloutPool:
             raise RolloutPoolError(f"the Ray cluster of the rollout workers went away: {exc}") \
                 from exc
         return self._merge(done, trace)
+
+    def play_steps(self, weights, steps, seed=None):
+        """Benchmark: every worker plays whole episodes until it has played its share of
+        `steps` (no iterations: no worker waits for another); return (steps played, seconds,
+        the workers' CPU seconds)."""
+        ref = ray.put(weights)
+        share = -(-steps // self.workers)
+        start = time.perf_counter()
+        played = ray.get([actor.play_steps.remote(ref, share, w * 10**6, seed)
+                          for w, actor in enumerate(self.actors)])
+        seconds = time.perf_counter() - start
+        return sum(p[0] for p in played), seconds, sum(p[1] for p in played)
 
     def _merge(self, done, trace):
         rollout, results = Rollout(), []
