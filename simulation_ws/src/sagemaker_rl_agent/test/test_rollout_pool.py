@@ -182,3 +182,34 @@ def _train_until_the_cluster_goes_away(doomed, tmp_path):
     metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
     assert [m["episode"] for m in metrics if m["phase"] == "training"] == \
         list(range(1, len(episodes) + 1))
+
+
+def _run(tmp_path, workers, max_episodes):
+    """One training run on the store under tmp_path with `workers` rollout workers (a private
+    Ray instance when more than one), 1 env each, until `max_episodes` episodes in all."""
+    settings = _settings(tmp_path, "")
+    (tmp_path / "hyperparameters.json").write_text(
+        json.dumps({**TINY, "term_cond_max_episodes": max_episodes}))
+    settings = dataclasses.replace(settings, rollout_workers=workers, envs_per_worker=1)
+    stream = io.StringIO()
+    summary = TrainingWorker(settings, progress=Progress("training", stream=stream)).run()
+    return settings.store.make_store(), summary, stream.getvalue()
+
+
+@pytest.mark.slow
+def test_a_training_resumes_with_another_worker_count(tmp_path):
+    # 4 workers -> 1 -> 4: checkpoints, episodes and sim traces continue where they stopped.
+    steps = []
+    for n, workers in enumerate((4, 1, 4)):
+        store, summary, output = _run(tmp_path, workers, 4 * (n + 1))
+        assert summary.iterations == 1 and summary.episodes == 4 * (n + 1), output
+        assert (f"resuming from {n - 1}_Step-" in output) == (n > 0), output
+        assert ("Ray actors x 1 envs" in output) == (workers > 1), output
+        latest = store.latest_checkpoint()
+        assert latest.startswith(f"{n}_Step-"), latest
+        steps.append(int(latest.split("Step-")[1].split(".")[0]))
+    _check_traces(store, 3, 4)
+    rows = [len(_trace_rows(store, n)) for n in range(3)]
+    assert steps == [rows[0], rows[0] + rows[1], sum(rows)]  # steps count on across runs
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    assert [m["episode"] for m in metrics if m["phase"] == "training"] == list(range(1, 13))
