@@ -198,9 +198,9 @@ def _run(tmp_path, workers, max_episodes):
 
 @pytest.mark.slow
 def test_a_training_resumes_with_another_worker_count(tmp_path):
-    # 4 workers -> 1 -> 4: checkpoints, episodes and sim traces continue where they stopped.
+    # 1 worker -> 4 -> 1: checkpoints, episodes and sim traces continue where they stopped.
     steps = []
-    for n, workers in enumerate((4, 1, 4)):
+    for n, workers in enumerate((1, 4, 1)):
         store, summary, output = _run(tmp_path, workers, 4 * (n + 1))
         assert summary.iterations == 1 and summary.episodes == 4 * (n + 1), output
         assert (f"resuming from {n - 1}_Step-" in output) == (n > 0), output
