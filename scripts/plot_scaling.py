@@ -2,7 +2,9 @@
 """Draw docs/scaling.md's graph from `scripts/benchmark.py rollout` JSON lines.
 
     .venv/bin/python scripts/benchmark.py rollout --sweep 1,2,4,8,16 > rollout.jsonl
-    .venv/bin/python scripts/plot_scaling.py rollout.jsonl docs/images/scaling.png
+    .venv/bin/python scripts/plot_scaling.py rollout.jsonl docs/images/scaling.png ["NOTE"]
+
+NOTE (optional) goes under the titles, e.g. the load average of the run.
 
 Left: rollout_steps_per_s_envs_<N> against N (one worker, one core) and, when
 present, rollout_steps_per_s_<W>workers against W x the default envs. Right: steps/s
@@ -16,7 +18,7 @@ import sys
 
 
 def main(argv) -> int:
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
     import matplotlib
@@ -52,7 +54,12 @@ def main(argv) -> int:
     ax.grid(True, alpha=0.3)
     ax.legend()
     _plot_workers(by_workers, figures, per)
-    fig.tight_layout()
+    if len(argv) == 4:
+        import textwrap
+        fig.suptitle(textwrap.fill(argv[3], 130), fontsize=9, y=0.01, va="bottom")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    else:
+        fig.tight_layout()
     fig.savefig(argv[2])
     print(argv[2])
     return 0
