@@ -247,7 +247,9 @@ class RolloutPool:
             if isinstance(exc, RolloutPoolError):
                 raise
             self._lost()
-            error = RolloutPoolError(f"the Ray cluster of the rollout workers went away: {exc}")
+            error = RolloutPoolError(f"the Ray cluster of the rollout workers "
+                                     f"(RAY_ADDRESS={self.settings.ray_address or '(unset)'}) "
+                                     f"went away: {exc}")
             error.partial = self._partial(shares, done)
             raise error from exc
         return self._merge(_finished(shares, done), trace)
