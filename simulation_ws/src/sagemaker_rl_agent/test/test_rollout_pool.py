@@ -1,5 +1,7 @@
 """Rollout workers on Ray: a 2-node cluster on 127.0.0.1 (Ray's own test cluster utility)
-trains with a worker on each node; a worker killed mid-iteration is replaced."""
+trains with a worker on each node; a worker killed mid-iteration is replaced; a cluster
+that goes away mid-iteration stops the training with a clear error after saving."""
+import contextlib
 import dataclasses
 import io
 import json
@@ -19,8 +21,8 @@ from ray.cluster_utils import Cluster  # noqa: E402
 TINY = {"num_episodes_between_training": 4, "num_epochs": 1, "term_cond_max_episodes": 8}
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@contextlib.contextmanager
+def _two_nodes():
     """Two Ray nodes on 127.0.0.1, one CPU each (one worker per node).
 
     Ray rewrites a 127.0.0.1 address to the machine's own IP unless it is told that
@@ -43,6 +45,13 @@ def cluster():
             os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
         else:
             os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = saved[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A two-node cluster shared by the tests of this module."""
+    with _two_nodes() as cluster:
+        yield cluster
 
 
 def _settings(tmp_path, address):
@@ -121,3 +130,86 @@ def test_a_killed_worker_is_replaced_and_its_episodes_played_again(cluster, tmp_
     metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
     assert [m["episode"] for m in metrics if m["phase"] == "training"] == list(range(1, 9))
     assert store.latest_checkpoint().startswith("1_Step-")
+
+
+class ClusterGoesAway(StopRequest):
+    """Never stops; on its first poll inside iteration 1's collect, kills every process of
+    every node of the cluster (as if the machines went down)."""
+
+    def __init__(self, cluster):
+        super().__init__()
+        self.cluster, self.worker, self.killed = cluster, None, False
+
+    def __call__(self):
+        if not self.killed and getattr(self.worker, "n", None) == 1 and KillAWorker._in_collect():
+            for node in list(self.cluster.worker_nodes) + [self.cluster.head_node]:
+                node.kill_all_processes(check_alive=False, allow_graceful=False)
+            self.killed = True
+        return super().__call__()
+
+
+@pytest.mark.slow
+def test_a_cluster_that_goes_away_stops_training_with_a_clear_error_after_saving(tmp_path):
+    with _two_nodes() as doomed:
+        _train_until_the_cluster_goes_away(doomed, tmp_path)
+
+
+def _train_until_the_cluster_goes_away(doomed, tmp_path):
+    settings = _settings(tmp_path, doomed.address)
+    stop, stream = ClusterGoesAway(doomed), io.StringIO()
+    worker = TrainingWorker(settings, stop=stop, progress=Progress("training", stream=stream))
+    stop.worker = worker
+    with pytest.raises(ConnectionError) as caught:  # an OSError: the CLI reports it in one line
+        worker.run()
+    output = stream.getvalue()
+    assert stop.killed, output
+    message = str(caught.value)
+    assert f"RAY_ADDRESS={doomed.address}" in message and "went away" in message, message
+    store = settings.store.make_store()
+    latest = store.latest_checkpoint()
+    assert message.endswith(f"training stopped, the last checkpoint saved: {latest}")
+    assert latest.startswith(("0_Step-", "1_Step-")), latest
+    assert "stopping: stopped (the Ray cluster of the rollout workers went away)" in output
+    # The saved state is complete and consistent: every saved iteration's sim trace, and
+    # the metrics count exactly the episodes of those traces.
+    saved = int(latest.split("_")[0]) + 1
+    episodes = set()
+    for n in range(saved):
+        rows = _trace_rows(store, n)
+        assert len(rows) == len(set(rows))
+        episodes |= {episode for episode, _ in rows}
+    assert episodes == set(range(len(episodes))) and len(episodes) >= 4
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    assert [m["episode"] for m in metrics if m["phase"] == "training"] == \
+        list(range(1, len(episodes) + 1))
+
+
+def _run(tmp_path, workers, max_episodes):
+    """One training run on the store under tmp_path with `workers` rollout workers (a private
+    Ray instance when more than one), 1 env each, until `max_episodes` episodes in all."""
+    settings = _settings(tmp_path, "")
+    (tmp_path / "hyperparameters.json").write_text(
+        json.dumps({**TINY, "term_cond_max_episodes": max_episodes}))
+    settings = dataclasses.replace(settings, rollout_workers=workers, envs_per_worker=1)
+    stream = io.StringIO()
+    summary = TrainingWorker(settings, progress=Progress("training", stream=stream)).run()
+    return settings.store.make_store(), summary, stream.getvalue()
+
+
+@pytest.mark.slow
+def test_a_training_resumes_with_another_worker_count(tmp_path):
+    # 1 worker -> 4 -> 1: checkpoints, episodes and sim traces continue where they stopped.
+    steps = []
+    for n, workers in enumerate((1, 4, 1)):
+        store, summary, output = _run(tmp_path, workers, 4 * (n + 1))
+        assert summary.iterations == 1 and summary.episodes == 4 * (n + 1), output
+        assert (f"resuming from {n - 1}_Step-" in output) == (n > 0), output
+        assert ("Ray actors x 1 envs" in output) == (workers > 1), output
+        latest = store.latest_checkpoint()
+        assert latest.startswith(f"{n}_Step-"), latest
+        steps.append(int(latest.split("Step-")[1].split(".")[0]))
+    _check_traces(store, 3, 4)
+    rows = [len(_trace_rows(store, n)) for n in range(3)]
+    assert steps == [rows[0], rows[0] + rows[1], sum(rows)]  # steps count on across runs
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    assert [m["episode"] for m in metrics if m["phase"] == "training"] == list(range(1, 13))

@@ -15,10 +15,17 @@ envs are seeded from the training seed and their global index. A worker that
 dies (its process killed) is replaced by a new actor, which plays its block
 again; the iteration completes and the log says so. A cluster that goes away
 raises `RolloutPoolError`.
+
+Each actor reserves one CPU and uses one: TensorFlow's intra- and inter-op pools,
+OpenCV and the BLAS/OpenMP libraries get one thread each (with their defaults,
+every actor sized its pools to all the machine's cores and N actors
+oversubscribed N cores).
 """
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -29,10 +36,32 @@ from markov.workers.rollout import Rollout
 from markov.workers.vector import env_seed
 
 _EXPLORER_SEED_BASE = 1_000_000  # explorer seeds use indices beyond any env's
+_PROBE_EVERY_S = 5.0  # while waiting for the workers: is the cluster still there?
+_PROBE_TIMEOUT_S = 3.0
+# Set in every worker process before it starts: its native libraries use one thread.
+_ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                          "MKL_NUM_THREADS")}
 
 
-class RolloutPoolError(RuntimeError):
-    """The Ray cluster of the rollout workers cannot be reached or went away."""
+class RolloutPoolError(ConnectionError):
+    """The Ray cluster of the rollout workers cannot be reached or went away. `partial`:
+    (Rollout, results, sim trace rows) of the iteration's episodes finished before (or None)."""
+
+    partial = None
+
+
+def use_one_thread():
+    """Make TensorFlow and OpenCV in this process use one thread each (a rollout actor holds
+    one CPU). Call before TensorFlow runs anything; later it is left as it is."""
+    import cv2
+    import tensorflow as tf
+
+    cv2.setNumThreads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already initialised in this process
+        pass
 
 
 def _library_paths() -> List[str]:
@@ -52,6 +81,7 @@ class _Worker:
 
     def __init__(self, settings, index: int, seed: Optional[int]):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        use_one_thread()
         from markov.ppo import PPOPolicy
         from markov.sim_trace import SimTraceWriter
         from markov.workers.rollout import Explorer
@@ -88,6 +118,46 @@ class _Worker:
         return rollout, results, self.collector.trace.take_lines(), \
             ray.get_runtime_context().get_node_id()
 
+    def play_steps(self, weights, budget, first_episode, seed):
+        """Benchmark: play whole episodes with these weights, starting none once `budget`
+        steps are played; return (steps played, CPU seconds this process used)."""
+        self.policy.policy_net.set_weights(weights)
+        played, cpu = [], time.process_time()
+        rollout, _ = self.collector.collect(10**9, first_episode, seed=seed,
+                                            may_start=lambda: sum(played) < budget,
+                                            on_episode=lambda result: played.append(result.steps))
+        self.collector.trace.take_lines()
+        return len(rollout), time.process_time() - cpu
+
+
+def cluster_problem() -> Optional[str]:
+    """None while the Ray cluster this process joined is there; else what does not answer:
+    its GCS (TCP) or this machine's Ray node (the object store's socket)."""
+    host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=_PROBE_TIMEOUT_S).close()
+    except OSError as err:
+        return f"its GCS at {host}:{port} does not answer ({err.strerror or err})"
+    store = ray._private.worker.global_worker.node.plasma_store_socket_name
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(_PROBE_TIMEOUT_S)
+        try:
+            probe.connect(store)
+        except OSError as err:
+            return f"this machine's Ray node does not answer ({err.strerror or err})"
+    return None
+
+
+def _finished(shares, done):
+    """The finished blocks up to the first unfinished one (episode numbers without gaps)."""
+    kept = {}
+    for w, (_, size) in enumerate(shares):
+        if size and w not in done:
+            break
+        if w in done:
+            kept[w] = done[w]
+    return kept
+
 
 def blocks(count: int, workers: int) -> List[tuple]:
     """(first offset, size) of each worker's contiguous share of `count` episodes."""
@@ -108,7 +178,7 @@ class RolloutPool:
         self._temp_dir = None
         self.workers = settings.rollout_workers
         runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(_library_paths()),
-                                    "TF_CPP_MIN_LOG_LEVEL": "2"}}
+                                    "TF_CPP_MIN_LOG_LEVEL": "2", **_ONE_THREAD_ENV}}
         try:
             if settings.ray_address:
                 ray.init(address=settings.ray_address, runtime_env=runtime_env,
@@ -127,6 +197,7 @@ class RolloutPool:
         self._actor_class = ray.remote(num_cpus=1, max_restarts=0)(_Worker)
         self.actors = [self._start(w) for w in range(self.workers)]
         self.nodes = [None] * self.workers  # node id of each worker's last block
+        self.failed = False  # the cluster went away
         self.log(f"rollout workers: {self.workers} Ray actors x {settings.envs_per_worker} envs "
                  f"on {where}")
 
@@ -140,7 +211,12 @@ class RolloutPool:
     def collect(self, weights, count, first_episode, seed=None, steps_done=0, trace=None,
                 should_stop=None):
         """Play `count` episodes over the workers with `weights` (the policy net's); return
-        (Rollout, [EpisodeResult]); rows go to `trace`. Stopping returns what finished."""
+        (Rollout, [EpisodeResult]); rows go to `trace`. Stopping returns what finished (the
+        finished blocks up to the first unfinished one: episode numbers without gaps).
+
+        A cluster that went away (before or during the call) raises `RolloutPoolError`, with
+        what finished in `.partial` (its rows not in `trace`)."""
+        self._check_cluster(None)  # before ray.put: Ray ends a process whose object store died
         ref = ray.put(weights)
         shares = blocks(count, self.workers)
         pending = {}
@@ -152,27 +228,75 @@ class RolloutPool:
                                                    steps_done)] = w
         for w in range(self.workers):
             submit(w)
-        done = {}
+        done, probed = {}, time.monotonic()
         try:
             while pending:
                 if should_stop is not None and should_stop():
                     break
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+                if not ready and time.monotonic() - probed >= _PROBE_EVERY_S:
+                    self._check_cluster(shares, done)
+                    probed = time.monotonic()
                 for future in ready:
                     w = pending.pop(future)
                     try:
                         done[w] = ray.get(future)
                     except RayActorError:
+                        self._check_cluster(shares, done)
                         self.log(f"rollout worker {w} died; replaced by a new one, which plays "
                                  f"its {shares[w][1]} episode(s) again")
                         self.actors[w] = self._start(w)
                         submit(w)
         except (ConnectionError, ray.exceptions.RaySystemError) as exc:
-            raise RolloutPoolError(f"the Ray cluster of the rollout workers went away: {exc}") \
-                from exc
-        return self._merge(done, trace)
+            if isinstance(exc, RolloutPoolError):
+                raise
+            self._lost()
+            error = RolloutPoolError(f"the Ray cluster of the rollout workers "
+                                     f"(RAY_ADDRESS={self.settings.ray_address or '(unset)'}) "
+                                     f"went away: {exc}")
+            error.partial = self._partial(shares, done)
+            raise error from exc
+        return self._merge(_finished(shares, done), trace)
+
+    def _check_cluster(self, shares, done=None):
+        """Raise RolloutPoolError (with the finished blocks) unless the cluster's GCS and this
+        machine's Ray node (its object store) still accept connections."""
+        problem = cluster_problem()
+        if problem is None:
+            return
+        self._lost()
+        error = RolloutPoolError(f"the Ray cluster of the rollout workers "
+                                 f"(RAY_ADDRESS={self.settings.ray_address or '(unset)'}) "
+                                 f"went away: {problem}")
+        error.partial = self._partial(shares, done or {}) if shares else None
+        raise error
+
+    def _lost(self):
+        """The cluster went away: disconnect from it at once. (Ray ends a process that touches
+        an object store that is gone, even by releasing an object reference.)"""
+        self.failed = True
+        ray.shutdown()
+
+    def _partial(self, shares, done):
+        """(Rollout, results, sim trace rows) of the finished blocks up to the first unfinished."""
+        rows = []
+        return self._merge(_finished(shares, done), rows) + (rows,)
+
+    def play_steps(self, weights, steps, seed=None):
+        """Benchmark: every worker plays whole episodes until it has played its share of
+        `steps` (no iterations: no worker waits for another); return (steps played, seconds,
+        the workers' CPU seconds)."""
+        ref = ray.put(weights)
+        share = -(-steps // self.workers)
+        start = time.perf_counter()
+        played = ray.get([actor.play_steps.remote(ref, share, w * 10**6, seed)
+                          for w, actor in enumerate(self.actors)])
+        seconds = time.perf_counter() - start
+        return sum(p[0] for p in played), seconds, sum(p[1] for p in played)
 
     def _merge(self, done, trace):
+        """(Rollout, results) of the finished blocks `done` (worker -> play's return), in
+        episode order; their sim trace rows appended to `trace` (a writer or a list)."""
         rollout, results = Rollout(), []
         for w in sorted(done):  # contiguous blocks: worker order is episode order
             part, part_results, rows, node = done[w]
@@ -185,10 +309,12 @@ class RolloutPool:
         return rollout, results
 
     def close(self):
-        """Stop the workers; stop the private Ray instance (or leave the cluster)."""
-        for actor in self.actors:
-            ray.kill(actor)
-        ray.shutdown()
+        """Stop the workers; stop the private Ray instance (or leave the cluster). After the
+        cluster went away only this process's side is shut down."""
+        if not self.failed:  # else already disconnected
+            for actor in self.actors:
+                ray.kill(actor)
+            ray.shutdown()
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 

@@ -285,7 +285,7 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         randomization_file=_randomization(source),
         best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS),
         envs_per_worker=_envs_per_worker(source, backend),
-        rollout_workers=_rollout_workers(source), ray_address=source.text("RAY_ADDRESS"),
+        rollout_workers=_rollout_workers(source, backend), ray_address=source.text("RAY_ADDRESS"),
         camera_calibration=_calibration(source, race_settings(source, SettingsError)))
 
 
@@ -308,14 +308,20 @@ def free_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _rollout_workers(source: _Source) -> int:
+def _rollout_workers(source: _Source, backend: str = "inprocess") -> int:
+    """ROLLOUT_WORKERS: a number or `auto`; more than one needs the in-process backend (the
+    ROS backend has one simulator node: `auto` gives 1 there)."""
     value, where = source.get("ROLLOUT_WORKERS")
     if value is not None and str(value).strip().lower() == "auto":
-        return free_cores()
+        return free_cores() if backend == "inprocess" else 1
     try:
-        return int(source.number("ROLLOUT_WORKERS", 1, kind=int, low=1))
+        count = int(source.number("ROLLOUT_WORKERS", 1, kind=int, low=1))
     except SettingsError as exc:
         raise SettingsError(f"{exc} (or 'auto')") from None
+    if count > 1 and backend != "inprocess":
+        raise SettingsError(f"ROLLOUT_WORKERS: {count} workers need the in-process backend; the "
+                            f"{backend!r} backend drives one simulator node (use 1)")
+    return count
 
 
 def evaluation_settings(environ: Mapping[str, str] = os.environ,

@@ -89,11 +89,15 @@ class TrainingWorker:
             self.workdir = Path(workdir)
             self._build(store, user, start)
             try:
-                return self._loop()
+                summary = self._loop()
             finally:
                 self.collector.close()
                 if self.pool is not None:
                     self.pool.close()
+        if self.pool_error is not None:  # raised only now: after saving
+            raise type(self.pool_error)(f"{self.pool_error}; training stopped, the last "
+                                        f"checkpoint saved: {store.latest_checkpoint()}")
+        return summary
 
     def _starting_point(self, store, user):
         """("resume", store, name), ("pretrained", store, name) or None for a new model."""
@@ -154,7 +158,7 @@ class TrainingWorker:
         self.explorer = Explorer(self.policy, "categorical" if self.sac else hp.exploration_type,
                                  hp.e_greedy_value,
                                  hp.epsilon_steps, steps_done=self.steps, seed=settings.seed)
-        self.pool = None
+        self.pool, self.pool_error = None, None
         if settings.rollout_workers > 1:
             from markov.workers.pool import RolloutPool
             self.pool = RolloutPool(settings, self.progress.line)
@@ -234,9 +238,13 @@ class TrainingWorker:
             bar.set_postfix_str(f"progress {result.progress:.0f}%")
         try:
             if self.pool is not None:
-                rollout, results = self.pool.collect(
-                    self.policy.policy_net.get_weights(), count, self.episodes, seed=seed,
-                    steps_done=self.explorer.steps_done, trace=self.trace, should_stop=self.stop)
+                try:
+                    rollout, results = self.pool.collect(
+                        self.policy.policy_net.get_weights(), count, self.episodes, seed=seed,
+                        steps_done=self.explorer.steps_done, trace=self.trace,
+                        should_stop=self.stop)
+                except ConnectionError as err:  # RolloutPoolError: the Ray cluster went away
+                    rollout, results = self._pool_lost(err)
                 self.explorer.steps_done += len(rollout)
             else:
                 rollout, results = self.collector.collect(
@@ -250,6 +258,19 @@ class TrainingWorker:
                                      reward=result.reward, progress=result.progress,
                                      status=result.status, start_time_ms=result.start_ms,
                                      end_time_ms=result.end_ms)
+        return rollout, results
+
+    def _pool_lost(self, err):
+        """The rollout workers' Ray cluster went away: stop as on a signal (the episodes that
+        finished are trained on and saved, without evaluation); run() raises `err` after."""
+        from markov.workers.rollout import Rollout
+
+        self.pool_error = err
+        self.stop.set("the Ray cluster of the rollout workers went away")
+        if getattr(err, "partial", None) is None:
+            return Rollout(), []
+        rollout, results, rows = err.partial
+        self.trace.extend(rows)
         return rollout, results
 
     def _train_and_save(self, rollout, results, played_s):
