@@ -60,10 +60,10 @@ class LensGroundCamera:
 
 def load_lens(value):
     """The deepracer_camera CameraModel for CAMERA_CALIBRATION / ~camera_calibration `value`
-    (a shipped lens name or a calibration file); None for '' (the URDF pinhole).
+    (a shipped lens name or a calibration file); None for '' or 'pinhole' (the URDF pinhole).
     Raises ValueError (deepracer_camera's CalibrationError) naming the value, file and key."""
     text = str(value or "").strip()
-    if not text:
+    if not text or text == "pinhole":
         return None
     try:
         from deepracer_camera.lens import resolve_camera
