@@ -13,7 +13,7 @@ PATH_OR_STORE: a model folder (holding model/), a prefix of the local store
 from the environment).
 
 `transfer_train` trains from scratch with the shipped files (in-process, both cores,
-STOP_AFTER_FULL_LAPS=3 or --minutes), RANDOMIZATION_FILE=--randomization ('' = the shipped
+until --stop-after-full-laps (3) or --minutes), RANDOMIZATION_FILE=--randomization ('' = the shipped
 default, standard) and the default camera, then runs the transfer check on the best
 checkpoint: train_minutes (wall clock of the training) and the transfer figures.
 """
@@ -69,6 +69,8 @@ def _train_options(parser):
     parser.add_argument("--randomization", default="", help="RANDOMIZATION_FILE ('' = the shipped default)")
     parser.add_argument("--minutes", type=float, default=60.0, help="training budget, wall-clock minutes")
     parser.add_argument("--seed", type=int, default=0, help="TRAINING_SEED")
+    parser.add_argument("--stop-after-full-laps", type=int, default=3,
+                        help="STOP_AFTER_FULL_LAPS (0: train the whole --minutes)")
     parser.add_argument("--keep", default="", help="keep the model store in this folder (else a temporary one)")
     _check_options(parser)
 
@@ -93,7 +95,8 @@ def transfer_train(args):
         root = Path(args.keep) if args.keep else Path(tmp)
         environ = {"WORLD_NAME": args.world, "LOCAL_MODEL_STORE": str(root), "MODEL_S3_PREFIX": "transfer",
                    "TRAINING_SEED": str(args.seed), "MAX_TRAINING_MINUTES": str(args.minutes),
-                   "PROGRESS_BAR": "false", "CAMERA_CALIBRATION": args.camera}
+                   "PROGRESS_BAR": "false", "CAMERA_CALIBRATION": args.camera,
+                   "STOP_AFTER_FULL_LAPS": str(args.stop_after_full_laps)}
         if args.randomization:
             environ["RANDOMIZATION_FILE"] = args.randomization
         settings = training_settings(environ)
