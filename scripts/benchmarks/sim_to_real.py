@@ -118,3 +118,43 @@ def sim_inprocess_realistic_world_only_steps_per_s(args):
     yield "sim_inprocess_realistic_world_only_steps_per_s", real_rate, "steps/s"
     yield "sim_inprocess_realistic_world_only_flat_reference_steps_per_s", flat_rate, "steps/s"
     yield "sim_inprocess_realistic_world_only_vs_flat_ratio", real_rate / flat_rate, "ratio"
+
+
+@bench.benchmark("sim", "sim_inprocess_standard_steps_per_s")
+def sim_inprocess_standard_steps_per_s(args):
+    """Steps/s as sim_inprocess_steps_per_s with the `standard` randomization preset (URDF pinhole,
+    160x120), beside the same preset without its motion blur and latency keys: the ratio is
+    what blur and latency cost (measured in one run, so it holds under any load)."""
+    import dataclasses
+
+    from deepracer_simulator import Simulator
+    from deepracer_simulator.randomization_file import load_randomization, to_spec
+
+    standard = load_randomization("standard")
+    without = dataclasses.replace(standard, motion_blur_px_per_mps=(0.0, 0.0), latency_prob=(0.0, 0.0))
+    drivers = []
+    for ranges in (standard, without):
+        driver = bench._InprocessDriver(args.world, args.frames)
+        driver.sim = Simulator(driver.track, driver.sim.car, randomization=to_spec(ranges), seed=0)
+        driver.run()  # warm-up
+        drivers.append(driver)
+    best = [0.0, 0.0]
+    for _ in range(args.repeats):  # interleaved, so that both see the same load
+        for k, driver in enumerate(drivers):
+            best[k] = max(best[k], bench.best_rate(driver.run, 1))
+    yield "sim_inprocess_standard_steps_per_s", best[0], "steps/s"
+    yield "sim_inprocess_standard_no_blur_latency_steps_per_s", best[1], "steps/s"
+    yield "sim_inprocess_standard_blur_latency_ratio", best[0] / best[1], "ratio"
+    # the blur alone on a 160x120 RGB frame at 2 m/s with the preset's largest rate (1 px)
+    import time
+
+    import numpy as np
+    from deepracer_simulator.episode_effects import EpisodeEffects
+    effects = EpisodeEffects(dict(dataclasses.asdict(without), motion_blur_px_per_mps=0.5,
+                                  **{k: v[0] for k, v in dataclasses.asdict(without).items()
+                                     if k != "motion_blur_px_per_mps"}))
+    frame = drivers[1].sim.render(160, 120)
+    n, start = 2000, time.perf_counter()
+    for _ in range(n):
+        effects.blur(frame, 2.0)
+    yield "sim_motion_blur_us_per_frame", (time.perf_counter() - start) / n * 1e6, "us"

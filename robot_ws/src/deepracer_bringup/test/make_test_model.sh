@@ -4,10 +4,16 @@
 # training worker until its evaluation completes every lap (STOP_AFTER_FULL_LAPS=3),
 # evaluate the best checkpoint over 3 laps, and copy the car package here.
 #
-#   robot_ws/src/deepracer_bringup/test/make_test_model.sh [--seed N] [--minutes M] [--keep DIR] [--stereo]
+#   robot_ws/src/deepracer_bringup/test/make_test_model.sh [--seed N] [--minutes M] [--keep DIR]
+#       [--stop-after-full-laps K] [--stereo | --wide]
 #
+# Without an option: the URDF pinhole and no randomization (CAMERA_CALIBRATION=pinhole,
+# RANDOMIZATION_FILE=none), as the kept model was made.
 # --stereo trains with "sensor": ["STEREO_CAMERAS"] and writes data/easy_track_stereo_model.tar.gz
 # (sim_loop_lap_stereo.test).
+# --wide trains with the training defaults, the car's wide-angle lens and the standard
+# randomization (CAMERA_CALIBRATION=deepracer_wide_angle, RANDOMIZATION_FILE=standard), evaluates
+# with the same lens and randomization, and writes data/easy_track_wide_model.tar.gz (sim_loop_lap_wide.test).
 # --keep DIR keeps the model store (checkpoints, metrics, sim traces) in DIR. Prints the
 # training and evaluation logs (data/README.md records them). About 2 minutes on 2 cores.
 set -euo pipefail
@@ -16,15 +22,17 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../../.." && pwd)"
 PYTHON="$ROOT/.venv/bin/python"
 OUT="$HERE/data/easy_track_model.tar.gz"
-SEED=1 MINUTES=30 KEEP="" SENSOR=FRONT_FACING_CAMERA
+SEED=1 MINUTES=30 KEEP="" FULL_LAPS=3 SENSOR=FRONT_FACING_CAMERA CAMERA=pinhole RANDOMIZATION=none
 
 while (( $# )); do
   case "$1" in
     --seed) SEED=$2; shift ;;
     --minutes) MINUTES=$2; shift ;;
     --keep) KEEP=$2; shift ;;
+    --stop-after-full-laps) FULL_LAPS=$2; shift ;;
     --stereo) SENSOR=STEREO_CAMERAS; OUT="$HERE/data/easy_track_stereo_model.tar.gz" ;;
-    -h|--help) sed -n 2,13p "${BASH_SOURCE[0]}"; exit 0 ;;
+    --wide) CAMERA=deepracer_wide_angle RANDOMIZATION=standard; OUT="$HERE/data/easy_track_wide_model.tar.gz" ;;
+    -h|--help) sed -n 2,20p "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "make_test_model.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -48,8 +56,10 @@ EOF
 export PYTHONPATH="$(printf '%s:' "$ROOT"/simulation_ws/src/*/src)${PYTHONPATH:-}"
 export WORLD_NAME=easy_track LOCAL_MODEL_STORE="$STORE/store" MODEL_S3_PREFIX=easy_track_dcn
 export MODEL_METADATA_FILE="$STORE/model_metadata.json" TRAINING_SEED=$SEED
-export MAX_TRAINING_MINUTES=$MINUTES STOP_AFTER_FULL_LAPS=3 PROGRESS_BAR=false
+export MAX_TRAINING_MINUTES=$MINUTES STOP_AFTER_FULL_LAPS=$FULL_LAPS PROGRESS_BAR=false
 export NUMBER_OF_TRIALS=3 EVALUATION_CHECKPOINT=best EVALUATION_SEED=$SEED
+export CAMERA_CALIBRATION=$CAMERA RANDOMIZATION_FILE=$RANDOMIZATION
+export PYTHONPATH="$(printf '%s:' "$ROOT"/robot_ws/src/*/src)$PYTHONPATH"  # the lens (camera_pkg)
 
 start=$SECONDS
 "$PYTHON" -m markov.workers.training

@@ -67,3 +67,28 @@ def test_simulator_node_publishes_the_car_camera_frame(reinvent, tmp_path, monke
     bad = node.read_settings(lambda name, default: str(tmp_path / "nope.yaml") if name == "camera_calibration" else default)
     with pytest.raises(ValueError, match=r"nope\.yaml: no such calibration file"):
         node.build_simulator(bad)
+
+
+def test_simulator_node_randomization_file_param_takes_a_preset_or_file(tmp_path, monkeypatch):
+    pytest.importorskip("rospy")
+    pytest.importorskip("deepracer_msgs", reason="build and source simulation_ws (deepracer_msgs)")
+    loader = importlib.machinery.SourceFileLoader("simulator_node_randomization", str(NODE_PATH))
+    node = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(node)
+    monkeypatch.delenv("RANDOMIZATION_FILE", raising=False)
+    assert node.read_settings(lambda name, default: default).randomization_file == ""
+    monkeypatch.setenv("RANDOMIZATION_FILE", "standard")  # the param's default
+
+    def settings(**params):
+        return node.read_settings(lambda name, default: params.get(name, default))
+
+    sim = node.build_simulator(settings(seed="7"))
+    assert sim.randomization.enabled and sim.randomization.ranges.latency_prob == (0.0, 0.3)
+    again = node.build_simulator(settings(seed="7"))
+    assert sim.effects.__dict__ == again.effects.__dict__  # deterministic per ~seed
+    plain = node.build_simulator(settings(randomization_file="none"))
+    assert not plain.randomization.enabled
+    bad = tmp_path / "r.json"
+    bad.write_text('{"latency_prob": [0.5, 0.1]}')
+    with pytest.raises(ValueError, match=r"r\.json: latency_prob range is reversed"):
+        node.build_simulator(settings(randomization_file=str(bad)))

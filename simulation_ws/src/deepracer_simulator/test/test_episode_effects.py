@@ -127,3 +127,79 @@ def test_time_constant_and_grip_act_as_a_car_with_that_response(reinvent, car):
     # both slide in this turn: the yaw rate saturates at mu * g / v, with half the mu
     assert a.yaw_rate == pytest.approx(0.4 * 9.81 / a.speed, rel=1e-6)
     assert c.yaw_rate == pytest.approx(0.8 * 9.81 / c.speed, rel=1e-6)
+
+
+def test_motion_blur_smears_the_frame_down_by_speed_times_the_drawn_rate(reinvent, car):
+    from deepracer_simulator.episode_effects import blur_kernel
+    pose = reinvent.pose_at(5.0)
+    blurred = sim_with(reinvent, car, {"motion_blur_px_per_mps": [2.0, 2.0]})
+    nominal = Simulator(reinvent, car, seed=0)
+    for sim in (blurred, nominal):
+        sim.reset(*pose)
+    # at rest: no blur
+    assert np.array_equal(blurred.render(160, 120), nominal.render(160, 120))
+    for sim in (blurred, nominal):
+        drive(sim, 0.0, 1.5, frames=20)
+    speed = blurred.state.speed
+    assert speed == nominal.state.speed and speed > 1.0
+    length = 2.0 * speed
+    kernel = blur_kernel(length)
+    assert len(kernel) == int(length) + 2 and kernel.sum() == pytest.approx(1.0)
+    clean = nominal.render(160, 120)
+    # by hand: each pixel averages itself and the rows above it, the last row weighted by the fraction
+    weights = np.ones(int(length) + 2)
+    weights[-1] = length - int(length)
+    padded = np.concatenate([np.repeat(clean[:1], len(weights), axis=0), clean]).astype(np.float64)
+    expected = sum(w * padded[len(weights) - k:len(weights) - k + 120]
+                   for k, w in enumerate(weights)) / weights.sum()
+    image = blurred.render(160, 120)
+    assert np.abs(image.astype(np.float64) - expected).max() <= 1.0
+    assert not np.array_equal(image, clean)
+    assert np.array_equal(blurred.render_gray(), cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+
+
+def test_latency_shows_the_pose_one_frame_late(reinvent, car):
+    pose = reinvent.pose_at(3.0)
+    late = sim_with(reinvent, car, {"latency_prob": [1.0, 1.0]})
+    nominal = Simulator(reinvent, car, seed=0)
+    late.reset(*pose)
+    nominal.reset(*pose)
+    assert late.effects.latency_frames == 1 and nominal.effects.latency_frames == 0
+    frames_late, frames_now = [], []
+    for sim, frames in ((late, frames_late), (nominal, frames_now)):
+        sim.set_drive(0.2, 2.0)
+        frames.append(sim.render(160, 120))
+        for _ in range(5):
+            sim.step_frame()
+            frames.append(sim.render(160, 120))
+    assert late.state == nominal.state  # the car itself is not late
+    assert np.array_equal(frames_late[0], frames_now[0])  # at reset: the reset pose
+    for k in range(1, 6):
+        assert np.array_equal(frames_late[k], frames_now[k - 1])
+    assert not np.array_equal(frames_late[5], frames_now[5])
+    never = sim_with(reinvent, car, {"latency_prob": [0.0, 0.0], "light_level": [0.9, 1.1]})
+    assert never.effects.latency_frames == 0
+
+
+@pytest.mark.parametrize("key,low,high", [("motion_blur_px_per_mps", 0.0, 1.0), ("latency_prob", 0.0, 0.6)])
+def test_blur_and_latency_draws_respect_their_ranges_and_seed(reinvent, car, key, low, high):
+    spec = to_spec(ranges_from_dict({key: [low, high]}, "test.json"))
+
+    def draw(seed):
+        sim = Simulator(reinvent, car, randomization=spec, seed=seed)
+        return getattr(sim.effects, key), sim.effects.latency_frames
+
+    draws = [draw(seed) for seed in range(200)]
+    assert draws == [draw(seed) for seed in range(200)]  # deterministic per seed
+    values = [v for v, _ in draws]
+    assert low <= min(values) and max(values) <= high
+    assert min(values) < low + 0.05 * (high - low) and max(values) > high - 0.05 * (high - low)
+    # sampled extremes: the range's ends give exactly those values
+    for end in (low, high):
+        pinned = Simulator(reinvent, car, randomization=to_spec(ranges_from_dict({key: [end, end]}, "t.json")),
+                           seed=1)
+        assert getattr(pinned.effects, key) == end
+    if key == "latency_prob":
+        late = sum(frames for _, frames in draws)
+        # P(late) = mean of U(0, 0.6) = 0.3: 60 of 200 expected
+        assert 30 < late < 90

@@ -19,6 +19,20 @@ def test_presets_load_and_grow():
         assert strong[0] <= std[0] and std[1] <= strong[1] and std[0] < std[1], key
 
 
+def test_heldout_is_at_least_as_wide_as_strong_and_wider_in_appearance():
+    strong, heldout = load_randomization("strong"), load_randomization("heldout")
+    from deepracer_simulator.randomization_file import WORLD_KEYS
+    keys = [key for key, _ in draw(strong, np.random.default_rng(0)).values] + list(WORLD_KEYS)
+    for key in keys:
+        (s_low, s_high), (h_low, h_high) = getattr(strong, key), getattr(heldout, key)
+        if key == "scene_seed":  # unseen rooms: disjoint from every training preset's scenes
+            assert all(h_low > getattr(load_randomization(p), key)[1] for p in ("standard", "strong"))
+            continue
+        assert h_low <= s_low and s_high <= h_high, key
+    for key in ("light_level", "noise_sigma", "colour_jitter", "motion_blur_px_per_mps", "jpeg_quality"):
+        assert getattr(heldout, key) != getattr(strong, key), key
+
+
 def test_draw_is_deterministic_per_seed():
     ranges = load_randomization("standard")
     a = draw(ranges, np.random.default_rng(7))

@@ -150,7 +150,8 @@ def test_evaluation_runs_from_the_bundle(built, tmp_path):
               "evaluation.launch world_name:=reInvent2019_track")
     env = [f"ROS_MASTER_URI=http://127.0.0.1:{port}", f"LOCAL_MODEL_STORE={tmp_path / 'models'}",
            "MODEL_S3_PREFIX=eval-run", "NUMBER_OF_TRIALS=1", "EVALUATION_MAX_RESETS=1",
-           "TF_CPP_MIN_LOG_LEVEL=2"]
+           "TF_CPP_MIN_LOG_LEVEL=2",
+           "CAMERA_CALIBRATION=pinhole"]  # the bundle is simulation_ws: no robot_ws lens library
     start = time.monotonic()
     done = run_isolated(script, tmp_path, env, timeout=600)
     print(f"\nevaluation from the bundle: {time.monotonic() - start:.1f} s", file=sys.stderr)

@@ -9,10 +9,16 @@ from markov.workers import camera  # noqa: E402
 from markov.workers.settings import SettingsError, evaluation_settings, training_settings  # noqa: E402
 
 
-def test_default_is_the_urdf_pinhole_and_a_shipped_name_is_accepted(tmp_path):
-    assert training_settings({}).camera_calibration == ""
-    assert evaluation_settings({}).camera_calibration == ""
+def test_default_is_the_wide_angle_lens_and_a_shipped_name_is_accepted(tmp_path):
+    assert training_settings({}).camera_calibration == "deepracer_wide_angle"
+    assert evaluation_settings({}).camera_calibration == "deepracer_wide_angle"
+    # the ros backend (its node reads ~camera_calibration) and race types: the URDF pinhole
+    assert training_settings({"TRAINING_BACKEND": "ros"}).camera_calibration == "pinhole"
+    assert evaluation_settings({"EVALUATION_BACKEND": "ros"}).camera_calibration == "pinhole"
+    assert training_settings({"RACE_TYPE": "OBJECT_AVOIDANCE"}).camera_calibration == "pinhole"
+    assert training_settings({"CAMERA_CALIBRATION": "pinhole"}).camera_calibration == "pinhole"
     assert camera.backend_options("inprocess", "") == {}
+    assert camera.backend_options("inprocess", "pinhole") == {}
     settings = training_settings({"CAMERA_CALIBRATION": " deepracer_wide_angle "})
     assert settings.camera_calibration == "deepracer_wide_angle"
     assert "camera_calibration = deepracer_wide_angle" in settings.summary()

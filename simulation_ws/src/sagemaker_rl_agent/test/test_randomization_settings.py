@@ -9,10 +9,15 @@ from markov.workers.settings import (SettingsError, evaluation_settings, randomi
                                      training_settings)
 
 
-def test_default_is_none_and_presets_resolve():
-    assert training_settings({}).randomization_file == "none"
+def test_default_is_standard_for_training_none_for_evaluation_and_presets_resolve():
+    assert training_settings({}).randomization_file == "standard"
     assert evaluation_settings({}).randomization_file == "none"
-    assert randomization_spec(training_settings({})) is False
+    assert randomization_spec(evaluation_settings({})) is False
+    assert randomization_spec(training_settings({})).ranges.latency_prob == (0.0, 0.3)
+    # the ros backend and race types keep the nominal world unless set
+    assert training_settings({"TRAINING_BACKEND": "ros"}).randomization_file == "none"
+    assert training_settings({"RACE_TYPE": "HEAD_TO_HEAD_RACING"}).randomization_file == "none"
+    assert training_settings({"RANDOMIZATION_FILE": "none"}).randomization_file == "none"
     spec = randomization_spec(training_settings({"RANDOMIZATION_FILE": "strong"}))
     assert spec.enabled and spec.light_level == (0.5, 1.5) and spec.noise_sigma == (0.0, 12.0)
 

@@ -34,7 +34,8 @@ def worker(tmp_path, hyperparameters, **extra):
     (tmp_path / "hp.json").write_text(json.dumps(hyperparameters))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(SRC_DIRS), WORLD_NAME="easy_track",
                LOCAL_MODEL_STORE=str(tmp_path / "store"), HYPERPARAMETERS_FILE=str(tmp_path / "hp.json"),
-               TRAINING_SEED="5", TF_CPP_MIN_LOG_LEVEL="2", PROGRESS_BAR="false")
+               TRAINING_SEED="5", TF_CPP_MIN_LOG_LEVEL="2", PROGRESS_BAR="false",
+               CAMERA_CALIBRATION="pinhole", RANDOMIZATION_FILE="none")  # the fast flat world
     env.update(extra)
     env.pop("MODEL_S3_BUCKET", None)
     log = open(tmp_path / f"worker-{time.monotonic_ns()}.log", "w+")

@@ -36,7 +36,9 @@ def tiny_settings(tmp_path, **environ):
     hyperparameters = tmp_path / "hyperparameters.json"
     hyperparameters.write_text(json.dumps(TINY))
     base = {"WORLD_NAME": "easy_track", "LOCAL_MODEL_STORE": str(tmp_path / "store"),
-            "HYPERPARAMETERS_FILE": str(hyperparameters), "TRAINING_SEED": "3"}
+            "HYPERPARAMETERS_FILE": str(hyperparameters), "TRAINING_SEED": "3",
+            # the store and the loop, not the world: the fast flat world unless a test asks
+            "CAMERA_CALIBRATION": "pinhole", "RANDOMIZATION_FILE": "none"}
     settings = training_settings({**base, **environ})
     return dataclasses.replace(settings, eval_episodes=2, progress_bar=False)
 
@@ -61,13 +63,14 @@ def normalized(keys):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("trained")
-    settings = tiny_settings(tmp_path)
+    settings = tiny_settings(tmp_path, CAMERA_CALIBRATION="", RANDOMIZATION_FILE="")  # the defaults
     summary, output = train(settings)
     return settings, settings.store.make_store(), summary, output
 
 
 def test_smoke_training_writes_the_drfc_layout(trained):
     settings, store, summary, output = trained
+    assert (settings.camera_calibration, settings.randomization_file) == ("deepracer_wide_angle", "standard")
     assert normalized(store.list()) == EXPECTED_KEYS
     assert (summary.iterations, summary.episodes) == (2, 4)
     assert "term_cond_max_episodes (4) reached" in summary.stop_reason

@@ -28,7 +28,8 @@ def training(tmp_path):
                                            "term_cond_max_episodes": 100000}))
     env = dict(os.environ, WORLD_NAME="easy_track", LOCAL_MODEL_STORE=str(tmp_path / "store"),
                HYPERPARAMETERS_FILE=str(hyperparameters), MAX_TRAINING_MINUTES="3",
-               PROGRESS_BAR="false", TRAINING_SEED="5", TMPDIR=str(tmp_path))
+               PROGRESS_BAR="false", TRAINING_SEED="5", TMPDIR=str(tmp_path),
+               CAMERA_CALIBRATION="pinhole", RANDOMIZATION_FILE="none")  # the flat road colours
     proc = subprocess.Popen([sys.executable, "-m", "markov.workers.training"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

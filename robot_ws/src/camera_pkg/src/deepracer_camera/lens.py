@@ -110,6 +110,8 @@ class CameraModel:
             for _ in range(iterations):  # Newton on theta*(1+k1 t^2+...) - theta_d = 0
                 t2 = theta * theta
                 f = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d
+                if not np.abs(f).max(initial=0.0) > 1e-13:  # converged: 3e-11 px (Newton: ~4 steps)
+                    break
                 df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
                 theta = theta - f / df
             r = np.tan(theta)

@@ -14,7 +14,13 @@ for the nominal car and camera:
   uniformly within +-the episode's value).
 - dynamics: `params(nominal)` scales the speed time constant by
   `speed_time_constant_scale` and the tyre grip (friction coefficient) by `grip`.
-The other keys (motion blur, latency) are drawn but not applied yet.
+- motion blur: `image(rgb, speed)` smears the frame along the image's vertical
+  (the ground streams down the picture as the car drives forward) over
+  `motion_blur_px_per_mps * |speed|` pixels of the 160x120 frame (a box of that
+  length, its last tap fractional), before the noise and the JPEG round trip;
+- latency: with probability `latency_prob` (one Bernoulli draw per episode,
+  `draw_latency(rng)`) every frame of the episode shows the car's pose one frame
+  earlier (`latency_frames` = 1), as a camera that delivers one frame late.
 """
 import dataclasses
 import math
@@ -24,7 +30,8 @@ import numpy as np
 
 
 class EpisodeEffects:
-    """One episode's actuator gains and JPEG quality; `None` values = nominal."""
+    """One episode's actuator gains, dynamics, JPEG quality, motion blur and latency; `None`
+    values = nominal."""
 
     def __init__(self, values=None):
         get = (lambda key, nominal: nominal) if values is None else (lambda key, _n: values[key])
@@ -34,6 +41,21 @@ class EpisodeEffects:
         self.jpeg_quality = int(round(float(get("jpeg_quality", 100.0))))
         self.speed_time_constant_scale = float(get("speed_time_constant_scale", 1.0))
         self.grip = float(get("grip", 1.0))
+        self.motion_blur_px_per_mps = float(get("motion_blur_px_per_mps", 0.0))
+        self.latency_prob = float(get("latency_prob", 0.0))
+        self.latency_frames = 0  # 0 or 1, set by draw_latency
+
+    def draw_latency(self, rng) -> int:
+        """Draw whether this episode's frames come one frame late (0 or 1 frame); a nominal
+        episode (`latency_prob` 0) draws nothing from `rng`."""
+        if self.latency_prob > 0.0:
+            self.latency_frames = int(rng.uniform() < self.latency_prob)
+        return self.latency_frames
+
+    def blur_px(self, speed, width=160) -> float:
+        """Blur length (px) at `speed` (m/s) in a frame `width` px wide (the ranges are per
+        px of the 160-px frame)."""
+        return self.motion_blur_px_per_mps * abs(float(speed)) * (width / 160.0)
 
     def params(self, nominal):
         """The episode's dynamics.DynamicsParams from the nominal ones (the same object if nominal)."""
@@ -54,6 +76,17 @@ class EpisodeEffects:
         return (min(max(steering, -max_steering), max_steering),
                 min(max(speed, -max_speed), max_speed))
 
+    def blur(self, rgb: np.ndarray, speed: float) -> np.ndarray:
+        """`rgb` (uint8 HxWx3 or HxW) with the motion blur of `speed` (m/s), written in place."""
+        kernel = blur_kernel(self.blur_px(speed, rgb.shape[1]))
+        if kernel is None:
+            return rgb
+        # anchor at the last tap: a pixel averages the scene from itself up to length px above
+        # it (what streamed down into it during the exposure)
+        rgb[...] = cv2.filter2D(rgb, -1, kernel, anchor=(0, len(kernel) - 1),
+                                borderType=cv2.BORDER_REPLICATE)
+        return rgb
+
     def image(self, rgb: np.ndarray) -> np.ndarray:
         """`rgb` (uint8 HxWx3 or HxW) after the episode's JPEG round trip, written in place."""
         if not self.compresses:
@@ -68,6 +101,19 @@ class EpisodeEffects:
         else:
             rgb[...] = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
         return rgb
+
+
+def blur_kernel(length):
+    """(n, 1) float32 vertical box kernel of a smear `length` px long: 1 + floor(length) taps
+    of 1 and a last tap of the fraction, normalized; None below 0.05 px (nothing to see)."""
+    if not length >= 0.05:
+        return None
+    whole = int(math.floor(length))
+    weights = np.ones(whole + 2, dtype=np.float32)
+    weights[-1] = length - whole
+    if weights[-1] <= 0.0:
+        weights = weights[:-1]
+    return (weights / weights.sum()).reshape(-1, 1)
 
 
 _CAMERA_KEYS = ("focal_scale", "mount_height_m", "mount_pitch_deg")

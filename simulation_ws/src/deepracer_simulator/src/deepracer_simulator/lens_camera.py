@@ -60,14 +60,30 @@ class LensGroundCamera:
 
 def load_lens(value):
     """The deepracer_camera CameraModel for CAMERA_CALIBRATION / ~camera_calibration `value`
-    (a shipped lens name or a calibration file); None for '' (the URDF pinhole).
+    (a shipped lens name or a calibration file); None for '' or 'pinhole' (the URDF pinhole).
     Raises ValueError (deepracer_camera's CalibrationError) naming the value, file and key."""
     text = str(value or "").strip()
-    if not text:
+    if not text or text == "pinhole":
         return None
     try:
         from deepracer_camera.lens import resolve_camera
     except ImportError as err:
-        raise ValueError(f"{text}: a lens needs robot_ws's camera_pkg (deepracer_camera): "
-                         f"source robot_ws/install/setup.bash ({err})") from None
+        if not _add_camera_pkg_source():
+            raise ValueError(f"{text}: a lens needs robot_ws's camera_pkg (deepracer_camera): "
+                             f"source robot_ws/install/setup.bash, or set CAMERA_CALIBRATION=pinhole "
+                             f"({err})") from None
+        from deepracer_camera.lens import resolve_camera
     return resolve_camera(text)
+
+
+def _add_camera_pkg_source() -> bool:
+    """Put the workspace's robot_ws/src/camera_pkg/src on sys.path when this file lies in the
+    same checkout (source or install tree) and robot_ws is not sourced; True if found."""
+    import sys
+    from pathlib import Path
+    for parent in Path(__file__).resolve().parents:
+        src = parent / "robot_ws" / "src" / "camera_pkg" / "src"
+        if (src / "deepracer_camera" / "lens.py").is_file():
+            sys.path.append(str(src))
+            return True
+    return False

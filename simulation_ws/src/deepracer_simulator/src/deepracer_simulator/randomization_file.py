@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .randomization import RandomizationError, RandomizationSpec
 
-PRESETS = ("none", "standard", "strong")
+PRESETS = ("none", "standard", "strong", "heldout")  # heldout: the transfer check (wider than strong)
 PRESET_DIR = Path(__file__).with_name("presets")
 
 

@@ -115,6 +115,7 @@ class Simulator:
             self._rng = np.random.default_rng(seed)
             self._effects_rng = _effects_rng(seed)
         self._state = dynamics.VehicleState(float(x), float(y), _wrap(float(yaw)), 0.0, 0.0)
+        self._previous = self._state  # the pose a one-frame-late camera shows
         self._drive = (0.0, 0.0)
         self.variation = scene.sample(self.randomization, self._rng)
         self._palette = scene.palette(self.config.colours, self.variation)
@@ -128,6 +129,7 @@ class Simulator:
         if values is not None and camera_jitter(ranges, self.lens):  # mount, intrinsics
             self._camera = camera_for_episode(self._raster, self.car.camera, self.lens, values,
                                               self._effects_rng)
+        self.effects.draw_latency(self._effects_rng)  # after the camera's draws (kept as before)
         self._start_world(ranges, seed)
 
     def _start_world(self, ranges, seed):
@@ -200,42 +202,63 @@ class Simulator:
         state = integrator.integrate(dynamics.derivative, self._state, drive, self._params,
                                      self.frame_period, self.config.substeps, self.config.integration)
         x, y, yaw, speed, steering = state
+        self._previous = self._state
         self._state = dynamics.VehicleState(x, y, _wrap(yaw), speed, steering)
         self._frames += 1
         return self.state
 
     # ------------------------------------------------------------ sensors
     def render(self, width=160, height=120, out=None) -> np.ndarray:
-        """The camera image, RGB uint8 (height, width, 3); written into `out` if given."""
+        """The camera image, RGB uint8 (height, width, 3); written into `out` if given.
+
+        The scene from the camera's pose (one frame late in an episode with latency), then the
+        sensor: motion blur at the car's speed, noise, JPEG (episode_effects).
+        """
+        return self._sensor(self._scene(width, height, out))
+
+    def _viewed(self):
+        """The car state the camera shows: now, or one frame ago with latency."""
+        return self._previous if self.effects.latency_frames else self._state
+
+    def _scene(self, width, height, out=None) -> np.ndarray:
         out = _output(out, (height, width, 3))
-        x, y, yaw = self._state[:3]
+        x, y, yaw = self._viewed()[:3]
         if self.world is not None:  # the realistic world
             self.world.render(x, y, yaw, out)
-            return self.effects.image(self._noise.apply(out))
+            return out
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._palette, labels, axis=0, out=out.reshape(-1, 3), mode="clip")
-        return self.effects.image(self._noise.apply(out))
+        return out
+
+    def _sensor(self, rgb) -> np.ndarray:
+        """Motion blur, noise and JPEG on a frame, in place."""
+        self.effects.blur(rgb, self._viewed()[3])
+        return self.effects.image(self._noise.apply(rgb))
 
     def camera_image(self, width=160, height=120) -> np.ndarray:
         """The frame the car's camera node would publish, RGB uint8 (height, width, 3), new array.
 
-        Without a lens: `render(width, height)`. With a lens: rendered at the lens's native
-        (calibration) size and reduced by `deepracer_camera.lens.preprocess`, the car's camera
-        node step (area averaging; it keeps the channel order of a 3-channel frame).
+        Without a lens: `render(width, height)`. With a lens: the scene rendered at the lens's
+        native (calibration) size and reduced by `deepracer_camera.lens.preprocess`, the car's
+        camera node step (area averaging; it keeps the channel order of a 3-channel frame); the
+        sensor effects of the episode (blur, noise, JPEG) then act on the reduced frame (at
+        native size they would cost ~20 ms a frame).
         """
         if self.lens is None:
             return self.render(width, height)
         from deepracer_camera.lens import preprocess
-        native = self.render(self.lens.width, self.lens.height)
+        native = self._scene(self.lens.width, self.lens.height)
         frame = preprocess(native, width, height)
-        return frame.copy() if frame is native else frame
+        return self._sensor(frame.copy() if frame is native else frame)
 
     def render_gray(self, width=160, height=120, out=None) -> np.ndarray:
         """The camera image in grey (luma, as cv2 RGB2GRAY of `render`), uint8 (height, width)."""
         out = _output(out, (height, width))
-        if self.variation.noise_sigma > 0 or self.effects.compresses or self.world is not None:
+        viewed = self._viewed()
+        if (self.variation.noise_sigma > 0 or self.effects.compresses or self.world is not None
+                or self.effects.blur_px(viewed[3], width) >= 0.05):  # noise, JPEG, blur: in RGB
             return cv2.cvtColor(self.render(width, height), cv2.COLOR_RGB2GRAY, dst=out)
-        x, y, yaw = self._state[:3]
+        x, y, yaw = viewed[:3]
         labels = self._camera.labels(x, y, yaw, width, height)
         np.take(self._gray_palette, labels, out=out.reshape(-1), mode="clip")
         return out

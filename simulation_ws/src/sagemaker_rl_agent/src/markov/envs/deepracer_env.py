@@ -29,7 +29,7 @@ from markov.rules import IN_PROGRESS, LAP_COMPLETE, EpisodeRules
 IMAGE_SHAPE = (120, 160, 3)  # the backend's RGB camera frame (height, width, channels)
 OBSERVATION_TYPES = ("grayscale", "rgb", "packed")  # packed: markov.sensors.pack_observation
 REVERSE_CHOICES = (False, True, "alternate")
-RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset", "episode")
+RESET_OPTIONS = ("pose", "start_s", "lateral", "yaw_offset", "episode", "scene_seed")
 TIME_UP = "time_up"  # info["episode_status"] of a truncated episode (metrics' "Time Up")
 _WRAP_JUMP = 50.0  # progress points: a larger one-step change crosses the start line
 _SEED_RANGE = 2 ** 31  # backend scene seeds are drawn from [0, this)
@@ -115,7 +115,9 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     `lateral` (m to the left), `yaw_offset` (rad, added to the track's
     heading) or `pose` (x, y, yaw: m, m, rad, overriding the others), and
     `episode` (an integer >= 0: this episode's number; the next one without
-    the option is numbered from it + 1).
+    the option is numbered from it + 1), `scene_seed` (an integer >= 0: the
+    backend's scene and randomization seed for this episode, instead of one
+    drawn from `np_random` in [0, 2**31); held-out seeds, markov.workers.transfer).
     Progress is measured from where the front point starts.
 
     ## Episode Termination
@@ -236,6 +238,8 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
         self.track = track = self.tracks[self.is_reversed]
         x, y, yaw = self._start_pose(track, options or {})
         seed = int(self.np_random.integers(_SEED_RANGE)) if self._scene_seeds else None
+        if options and "scene_seed" in options:
+            seed = _episode_number(options["scene_seed"], "scene_seed")
         frame = self.backend.reset(x, y, yaw, seed=seed)
         _check_frame(frame, self.backend)
         if self._race is not None:
@@ -368,9 +372,9 @@ def _check_choices(observation_type, reverse, render_mode, max_steps, episode_of
         raise EnvArgumentError(f"episode_offset must be an integer >= 0, got {episode_offset!r}")
 
 
-def _episode_number(value) -> int:
+def _episode_number(value, option="episode") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise EnvArgumentError(f"reset option 'episode' must be an integer >= 0, got {value!r}")
+        raise EnvArgumentError(f"reset option {option!r} must be an integer >= 0, got {value!r}")
     return int(value)
 
 

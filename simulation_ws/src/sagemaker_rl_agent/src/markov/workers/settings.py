@@ -92,7 +92,8 @@ class TrainingSettings:
     progress_bar: bool = True  # show a tqdm bar over episodes (only when stderr is a terminal)
     preset_file: str = ""  # MARKOV_PRESET_FILE: read only to warn that it is not used
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
-    randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
+    randomization_file: str = "standard"  # RANDOMIZATION_FILE: randomization.json path or preset
+    #                                       (default standard; none for the ros backend or a race)
     best_model_metric: str = "progress"  # BEST_MODEL_METRIC: "progress" (mean evaluation
     #                                      progress) or "lap_time" (mean lap, all laps complete)
     envs_per_worker: int = DEFAULT_ENVS_PER_WORKER  # ENVS_PER_WORKER: in-process envs stepped
@@ -100,7 +101,8 @@ class TrainingSettings:
     rollout_workers: int = 1  # ROLLOUT_WORKERS: 1 plays in this process; more: Ray actors
     #                           ("auto": one per core this process may use)
     ray_address: str = ""  # RAY_ADDRESS: join this Ray cluster; empty: a private local instance
-    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
+    camera_calibration: str = "deepracer_wide_angle"  # CAMERA_CALIBRATION: lens name, file or
+    #                   "pinhole" (the URDF's; the default for the ros backend or a race)
 
     def summary(self) -> list:
         """`name = value` lines for the one-time configuration log."""
@@ -124,7 +126,7 @@ class EvaluationSettings:
     race: RaceSettings = RaceSettings()  # RACE_TYPE and its objects (race_settings.py)
     video: bool = False  # EVALUATION_VIDEO: one MP4 per trial in evaluation-<stamp>/videos/
     randomization_file: str = "none"  # RANDOMIZATION_FILE: randomization.json path or preset
-    camera_calibration: str = ""  # CAMERA_CALIBRATION: lens name or file; '' = URDF pinhole
+    camera_calibration: str = "deepracer_wide_angle"  # CAMERA_CALIBRATION: as training's
 
     def summary(self) -> list:
         return _summary(self)
@@ -229,11 +231,11 @@ def _seed(source: _Source, env_name: str) -> Optional[int]:
     return None if seed is None else int(seed)
 
 
-def _randomization(source: _Source) -> str:
+def _randomization(source: _Source, default: str = "none") -> str:
     """RANDOMIZATION_FILE, checked now (a bad file stops the run before it starts)."""
     from deepracer_simulator.randomization import RandomizationError
     from deepracer_simulator.randomization_file import load_randomization
-    value = source.text("RANDOMIZATION_FILE", "none").strip() or "none"
+    value = source.text("RANDOMIZATION_FILE", default).strip() or default
     try:
         load_randomization(value)
     except RandomizationError as exc:
@@ -241,13 +243,21 @@ def _randomization(source: _Source) -> str:
     return value
 
 
-def _calibration(source: _Source, race) -> str:
-    """CAMERA_CALIBRATION, checked now (markov.workers.camera)."""
-    from markov.workers.camera import check_calibration
+def _calibration(source: _Source, race, backend: str = "inprocess") -> str:
+    """CAMERA_CALIBRATION, checked now (markov.workers.camera); unset: the default camera."""
+    from markov.workers.camera import check_calibration, default_calibration
+    value = source.text("CAMERA_CALIBRATION").strip() or default_calibration(backend, race.race_type)
     try:
-        return check_calibration(source.text("CAMERA_CALIBRATION"), race.race_type)
+        return check_calibration(value, race.race_type)
     except ValueError as error:
         raise SettingsError(str(error)) from None
+
+
+def default_randomization(backend: str, race_type: str) -> str:
+    """Training's RANDOMIZATION_FILE when unset: `standard` for the in-process TIME_TRIAL
+    (models that survive the real camera), `none` for the ros backend (its simulator node has
+    its own ~randomization) and the race types (objects are drawn with the nominal camera)."""
+    return "standard" if backend == "inprocess" and race_type == "TIME_TRIAL" else "none"
 
 
 def randomization_spec(settings):
@@ -269,6 +279,7 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         raise SettingsError(f"PRETRAINED_MODEL_PREFIX: {pretrained!r} is the model's own "
                             f"MODEL_S3_PREFIX; give another prefix (or unset it to resume)")
     backend = source.choice("TRAINING_BACKEND", "inprocess", BACKEND_CHOICES, "backend")
+    race = race_settings(source, SettingsError)
     return TrainingSettings(
         world_name=source.text("WORLD_NAME", "reinvent_base"),
         reward_file=source.file("REWARD_FILE", REWARD_FUNCTION),
@@ -281,12 +292,12 @@ def training_settings(environ: Mapping[str, str] = os.environ,
         stop_after_full_laps=int(source.number("STOP_AFTER_FULL_LAPS", 3, kind=int)),
         seed=_seed(source, "TRAINING_SEED"),
         progress_bar=source.choice("PROGRESS_BAR", "true", ("true", "false")) == "true",
-        preset_file=source.text("MARKOV_PRESET_FILE"), race=race_settings(source, SettingsError),
-        randomization_file=_randomization(source),
+        preset_file=source.text("MARKOV_PRESET_FILE"), race=race,
+        randomization_file=_randomization(source, default_randomization(backend, race.race_type)),
         best_model_metric=source.choice("BEST_MODEL_METRIC", "progress", BEST_MODEL_METRICS),
         envs_per_worker=_envs_per_worker(source, backend),
         rollout_workers=_rollout_workers(source, backend), ray_address=source.text("RAY_ADDRESS"),
-        camera_calibration=_calibration(source, race_settings(source, SettingsError)))
+        camera_calibration=_calibration(source, race, backend))
 
 
 
@@ -328,6 +339,7 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
                         params: Optional[Mapping] = None) -> EvaluationSettings:
     """Resolve the evaluation worker's settings (launch `params` override `environ`)."""
     source = _Source(environ, params)
+    backend = source.choice("EVALUATION_BACKEND", "inprocess", BACKEND_CHOICES, "backend")
     return EvaluationSettings(
         world_name=source.text("WORLD_NAME", "reinvent_base"), store=_store(source),
         number_of_trials=int(source.number("NUMBER_OF_TRIALS", 3, kind=int, low=1)),
@@ -339,4 +351,4 @@ def evaluation_settings(environ: Mapping[str, str] = os.environ,
         race=race_settings(source, SettingsError),
         video=source.choice("EVALUATION_VIDEO", "false", ("true", "false"), "video") == "true",
         randomization_file=_randomization(source),
-        camera_calibration=_calibration(source, race_settings(source, SettingsError)))
+        camera_calibration=_calibration(source, race_settings(source, SettingsError), backend))
