@@ -126,8 +126,11 @@ def rollout_steps_per_s_2workers(args):
     from markov.workers.pool import RolloutPool
     from markov.workers.settings import training_settings
 
+    # the same env as the 1env and vec figures: the flat world through the URDF pinhole
+    # (the in-process training default is the standard world through the wide-angle lens)
     settings = training_settings({"WORLD_NAME": args.world, "ROLLOUT_WORKERS": "2",
-                                  "TRAINING_SEED": str(args.seed)})
+                                  "TRAINING_SEED": str(args.seed), "RANDOMIZATION_FILE": "none",
+                                  "CAMERA_CALIBRATION": "pinhole"})
     metadata = load_model_metadata(shipped_config(MODEL_METADATA))
     weights = PPOPolicy(metadata.neural_network, n_actions=metadata.n_actions,
                         seed=args.seed).policy_net.get_weights()
