@@ -48,7 +48,10 @@ def test_sigint_of_roslaunch_saves_the_iteration_in_progress(tmp_path):
     env = dict(os.environ, WORLD_NAME="easy_track", LOCAL_MODEL_STORE=str(tmp_path / "store"),
                HYPERPARAMETERS_FILE=str(tmp_path / "hp.json"), TRAINING_SEED="5",
                PROGRESS_BAR="false", ROS_HOME=str(tmp_path / "ros"), ROS_LOG_DIR=str(tmp_path / "log"),
-               TF_CPP_MIN_LOG_LEVEL="2")
+               TF_CPP_MIN_LOG_LEVEL="2",
+               # the flat world: its episodes end within the seconds this test waits (the
+               # standard world's first reset bakes scenes and compiles its renderer first)
+               RANDOMIZATION_FILE="none", CAMERA_CALIBRATION="pinhole")
     env.pop("MODEL_S3_BUCKET", None)
     env.pop("ROS_MASTER_URI", None)
     log = open(tmp_path / "roslaunch.log", "w+")

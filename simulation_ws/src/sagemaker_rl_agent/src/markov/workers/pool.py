@@ -170,6 +170,14 @@ def blocks(count: int, workers: int) -> List[tuple]:
     return out
 
 
+def _short_temp_root() -> str:
+    """Where the private Ray instance's session folder goes: the temporary folder, unless
+    its path is too long for Ray's Unix sockets (about 85 characters of folder, session and
+    socket names follow it, and a socket path may not exceed 107 bytes); then /tmp."""
+    root = tempfile.gettempdir()
+    return root if len(root) <= 20 else "/tmp"
+
+
 class RolloutPool:
     """`settings.rollout_workers` Ray actors playing training episodes; see the module doc."""
 
@@ -185,7 +193,7 @@ class RolloutPool:
                          log_to_driver=False, logging_level="error")
                 where = f"the Ray cluster at {settings.ray_address}"
             else:  # its session files go in a folder of our own, removed by close()
-                self._temp_dir = tempfile.mkdtemp(prefix="deepracer-ray-")
+                self._temp_dir = tempfile.mkdtemp(prefix="deepracer-ray-", dir=_short_temp_root())
                 ray.init(address="local", num_cpus=self.workers, include_dashboard=False,
                          _node_ip_address="127.0.0.1", runtime_env=runtime_env,
                          _temp_dir=self._temp_dir,
