@@ -4,22 +4,35 @@ pinhole figure in the same run so that their ratio holds under any load."""
 import time
 
 
+def _beside_flat(args, make_sim):
+    """(rate, flat_rate): steps/s of a driver whose simulator is `make_sim(driver)` and of the
+    flat pinhole driver, each warmed up once (ray tables, scene bakes, compiled loops) and
+    measured in the same run so that their ratio holds under any load."""
+    flat = bench._InprocessDriver(args.world, args.frames)
+    driver = bench._InprocessDriver(args.world, args.frames)
+    driver.sim = make_sim(driver)
+    flat.run()
+    driver.run()
+    flat_rate = bench.best_rate(flat.run, args.repeats)
+    return bench.best_rate(driver.run, args.repeats), flat_rate
+
+
+def _figures(name, rate, flat_rate):
+    """The three JSON lines of a figure beside the flat reference."""
+    yield f"{name}_steps_per_s", rate, "steps/s"
+    yield f"{name}_flat_reference_steps_per_s", flat_rate, "steps/s"
+    yield f"{name}_vs_flat_ratio", rate / flat_rate, "ratio"
+
+
 @bench.benchmark("sim", "sim_inprocess_wide_steps_per_s")
 def sim_inprocess_wide_steps_per_s(args):
     """Steps/s as sim_inprocess_steps_per_s (physics + 160x120 RGB + wheels), wide-angle lens."""
     from deepracer_camera.lens import default_camera
     from deepracer_simulator import Simulator
 
-    flat = bench._InprocessDriver(args.world, args.frames)
-    wide = bench._InprocessDriver(args.world, args.frames)
-    wide.sim = Simulator(wide.track, wide.sim.car, seed=0, lens=default_camera())
-    flat.run()
-    wide.run()  # warm-up: ray tables
-    flat_rate = bench.best_rate(flat.run, args.repeats)
-    wide_rate = bench.best_rate(wide.run, args.repeats)
-    yield "sim_inprocess_wide_steps_per_s", wide_rate, "steps/s"
-    yield "sim_inprocess_wide_flat_reference_steps_per_s", flat_rate, "steps/s"
-    yield "sim_inprocess_wide_vs_flat_ratio", wide_rate / flat_rate, "ratio"
+    rate, flat_rate = _beside_flat(
+        args, lambda d: Simulator(d.track, d.sim.car, seed=0, lens=default_camera()))
+    yield from _figures("sim_inprocess_wide", rate, flat_rate)
 
 
 class _CameraImageSim:
@@ -43,16 +56,9 @@ def sim_inprocess_wide_native_steps_per_s(args):
     from deepracer_camera.lens import default_camera
     from deepracer_simulator import Simulator
 
-    flat = bench._InprocessDriver(args.world, args.frames)
-    native = bench._InprocessDriver(args.world, args.frames)
-    native.sim = _CameraImageSim(Simulator(native.track, native.sim.car, seed=0, lens=default_camera()))
-    flat.run()
-    native.run()  # warm-up: ray tables
-    flat_rate = bench.best_rate(flat.run, args.repeats)
-    native_rate = bench.best_rate(native.run, args.repeats)
-    yield "sim_inprocess_wide_native_steps_per_s", native_rate, "steps/s"
-    yield "sim_inprocess_wide_native_flat_reference_steps_per_s", flat_rate, "steps/s"
-    yield "sim_inprocess_wide_native_vs_flat_ratio", native_rate / flat_rate, "ratio"
+    rate, flat_rate = _beside_flat(args, lambda d: _CameraImageSim(
+        Simulator(d.track, d.sim.car, seed=0, lens=default_camera())))
+    yield from _figures("sim_inprocess_wide_native", rate, flat_rate)
 
 
 @bench.benchmark("sim", "sim_inprocess_realistic_steps_per_s")
@@ -105,19 +111,15 @@ def sim_inprocess_realistic_world_only_steps_per_s(args):
 
     standard = load_randomization("standard")
     ranges = dataclasses.replace(RandomizationRanges(), **{k: getattr(standard, k) for k in WORLD_KEYS})
-    flat = bench._InprocessDriver(args.world, args.frames)
-    real = bench._InprocessDriver(args.world, args.frames)
-    real.sim = Simulator(real.track, real.sim.car, seed=0, lens=default_camera(),
-                         randomization=to_spec(ranges))
-    for seed in range(int(ranges.scene_seed[0]), int(ranges.scene_seed[1]) + 1):
-        DEFAULT_CACHE.get(real.track, real.sim.raster, seed)
-    flat.run()
-    real.run()
-    flat_rate = bench.best_rate(flat.run, args.repeats)
-    real_rate = bench.best_rate(real.run, args.repeats)
-    yield "sim_inprocess_realistic_world_only_steps_per_s", real_rate, "steps/s"
-    yield "sim_inprocess_realistic_world_only_flat_reference_steps_per_s", flat_rate, "steps/s"
-    yield "sim_inprocess_realistic_world_only_vs_flat_ratio", real_rate / flat_rate, "ratio"
+
+    def make_sim(driver):
+        sim = Simulator(driver.track, driver.sim.car, seed=0, lens=default_camera(),
+                        randomization=to_spec(ranges))
+        for seed in range(int(ranges.scene_seed[0]), int(ranges.scene_seed[1]) + 1):
+            DEFAULT_CACHE.get(driver.track, sim.raster, seed)
+        return sim
+    rate, flat_rate = _beside_flat(args, make_sim)
+    yield from _figures("sim_inprocess_realistic_world_only", rate, flat_rate)
 
 
 @bench.benchmark("sim", "sim_inprocess_standard_steps_per_s")
