@@ -52,6 +52,24 @@ def suite(name, help, add_options=lambda parser: None):
     SUITES[name] = Suite(help=help, add_options=add_options, benchmarks={})
 
 
+def extend_suite(name, help, add_options, first_options=lambda parser: None):
+    """Add options to a suite that several benchmark files share: declare it (with
+    `first_options` and `add_options`) if no file has yet, else chain `add_options`."""
+    shared = SUITES.get(name)
+    if shared is None:
+        def first(parser):
+            first_options(parser)
+            add_options(parser)
+        suite(name, help, first)
+        return
+    earlier = shared.add_options
+
+    def both(parser):
+        earlier(parser)
+        add_options(parser)
+    shared.add_options = both
+
+
 def benchmark(suite_name, name, one_core=True):
     """Decorator registering `fn(args) -> iterable of (name, value, unit)` in a suite."""
     def register(fn):

@@ -29,24 +29,10 @@ def _options(parser):
     parser.add_argument("--minutes", type=float, default=60.0, help="training budget, wall-clock minutes")
     parser.add_argument("--seed", type=int, default=0, help="TRAINING_SEED")
     parser.add_argument("--trials", type=bench.positive_int, default=3, help="evaluation laps")
-    _setup_option(parser)
 
 
-def _declare():
-    shared = bench.SUITES.get("race")
-    if shared is None:
-        bench.suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
-                    _options)
-        return
-    earlier = shared.add_options
-
-    def both(parser):
-        earlier(parser)
-        _setup_option(parser)
-    shared.add_options = both
-
-
-_declare()
+bench.extend_suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
+                   _setup_option, first_options=_options)
 
 
 def race_environ(args, store_dir) -> dict:

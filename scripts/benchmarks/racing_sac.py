@@ -31,21 +31,9 @@ def _sac_options(parser):
                         help="race_sac_easy_track: copy the car package model.tar.gz to this path")
 
 
-def _declare():
-    shared = bench.SUITES.get("race")
-    if shared is None:
-        bench.suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
-                    lambda parser: parser.add_argument("--seed", type=int, default=0))
-        shared = bench.SUITES["race"]
-    earlier = shared.add_options
-
-    def both(parser):
-        earlier(parser)
-        _sac_options(parser)
-    shared.add_options = both
-
-
-_declare()
+bench.extend_suite("race", "racing: train a racing setup, evaluate laps against the track's limit",
+                   _sac_options,
+                   first_options=lambda parser: parser.add_argument("--seed", type=int, default=0))
 
 
 def sac_environ(args, store_dir) -> dict:
