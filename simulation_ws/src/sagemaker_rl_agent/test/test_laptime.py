@@ -105,10 +105,12 @@ def test_race_benchmark_racing_setup_is_valid(tmp_path):
     args = argparse.Namespace(world="reinvent_base", minutes=60.0, seed=1, setup="racing", trials=3)
     settings = training_settings(suite["race_environ"](args, tmp_path))
     assert settings.best_model_metric == "lap_time" and settings.stop_after_full_laps == 0
+    assert settings.randomization_file == "none"  # trained in the world it is timed in
     check_user_files(settings)
     default = training_settings(suite["race_environ"](
         argparse.Namespace(**{**vars(args), "setup": "default"}), tmp_path))
     assert default.best_model_metric == "progress"
+    assert default.randomization_file == "standard"  # the shipped training default
 
 
 def test_race_line_helpers_inside_a_reward_function_file(tmp_path):
