@@ -66,3 +66,21 @@ def test_params_from_geometry_take_the_wheelbase(car):
 def test_bad_response_names_the_field(value):
     with pytest.raises(DynamicsError, match="VehicleResponse.speed_time_constant"):
         VehicleResponse(speed_time_constant=value)
+
+
+def test_compiled_rk4_is_the_python_integrator_bit_for_bit():
+    """The simulator's compiled step (dynamics_jit) gives the very floats of
+    integrator.integrate(dynamics.derivative, ...) (RK4), grip-limited turns included."""
+    import random
+
+    from deepracer_simulator.dynamics_jit import integrate_rk4
+    rng = random.Random(7)
+    for _ in range(300):
+        state = (rng.uniform(-5, 5), rng.uniform(-5, 5), rng.uniform(-math.pi, math.pi),
+                 rng.uniform(-1.0, 4.0), rng.uniform(-0.6, 0.6))
+        drive = (rng.uniform(-0.6, 0.6), rng.uniform(-1.0, 4.0))
+        params = PARAMS if rng.random() < 0.5 else DynamicsParams(
+            wheelbase=0.165, speed_time_constant=rng.uniform(0.1, 0.4), steering_time_constant=0.04,
+            steering_rate_limit=8.0, friction_coefficient=rng.uniform(0.3, 1.0), gravity=9.81)
+        expected = integrator.integrate(dynamics.derivative, state, drive, params, 1 / 15, 10)
+        assert integrate_rk4(state, drive, params, 1 / 15, 10) == expected

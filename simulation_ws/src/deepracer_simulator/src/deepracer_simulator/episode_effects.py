@@ -27,6 +27,7 @@ import math
 
 import cv2
 import numpy as np
+from numba import njit
 
 
 class EpisodeEffects:
@@ -78,13 +79,17 @@ class EpisodeEffects:
 
     def blur(self, rgb: np.ndarray, speed: float) -> np.ndarray:
         """`rgb` (uint8 HxWx3 or HxW) with the motion blur of `speed` (m/s), written in place."""
-        kernel = blur_kernel(self.blur_px(speed, rgb.shape[1]))
-        if kernel is None:
+        length = self.blur_px(speed, rgb.shape[1])
+        if not length >= 0.05:
             return rgb
         # anchor at the last tap: a pixel averages the scene from itself up to length px above
         # it (what streamed down into it during the exposure)
-        rgb[...] = cv2.filter2D(rgb, -1, kernel, anchor=(0, len(kernel) - 1),
-                                borderType=cv2.BORDER_REPLICATE)
+        if not rgb.flags.c_contiguous:  # correlation: the kernel's first tap is the farthest row
+            kernel = np.ascontiguousarray(blur_kernel(length)[::-1])
+            rgb[...] = cv2.filter2D(rgb, -1, kernel, anchor=(0, len(kernel) - 1),
+                                    borderType=cv2.BORDER_REPLICATE)
+            return rgb
+        _vertical_smear(rgb.reshape(rgb.shape[0], -1), length)
         return rgb
 
     def image(self, rgb: np.ndarray) -> np.ndarray:
@@ -101,6 +106,32 @@ class EpisodeEffects:
         else:
             rgb[...] = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
         return rgb
+
+
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+def _vertical_smear(rows, length):
+    """`rows` (H, W*channels uint8) in place: row y = sum_k w[k] * row (y - k) with
+    w = blur_kernel(length) (n taps: the row itself and the whole rows above it weigh 1, the
+    farthest the fraction), rows above the top repeating the top row, rounded to nearest.
+    Bottom-up, so every row is read before it is written."""
+    whole = int(math.floor(length))
+    last = np.float32(length - whole)
+    n = whole + 2 if last > 0.0 else whole + 1
+    weights = np.ones(n, np.float32)
+    if last > 0.0:
+        weights[n - 1] = last
+    weights /= weights.sum()
+    height = rows.shape[0]
+    acc = np.empty(rows.shape[1], np.float32)
+    for y in range(height - 1, -1, -1):
+        acc[:] = np.float32(0.0)
+        for k in range(n):
+            src = max(y - k, 0)
+            w = weights[k]
+            for x in range(rows.shape[1]):
+                acc[x] += w * np.float32(rows[src, x])
+        for x in range(rows.shape[1]):
+            rows[y, x] = np.uint8(min(max(np.rint(acc[x]), np.float32(0.0)), np.float32(255.0)))
 
 
 def blur_kernel(length):

@@ -8,6 +8,7 @@ disabled (the default) a sample is the identity: no change, no noise.
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .raster import LABEL_NAMES
 
@@ -95,6 +96,13 @@ def _unit_bank(size) -> np.ndarray:
     return _UNIT_BANKS[size]
 
 
+@njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+def _add_saturating(pixels, noise):
+    """pixels (uint8) += noise (int16), clamped to 0-255, in place."""
+    for i in range(pixels.shape[0]):
+        pixels[i] = np.uint8(min(max(np.int32(pixels[i]) + np.int32(noise[i]), 0), 255))
+
+
 class NoiseSource:
     """Gaussian pixel noise: a fixed bank of unit normals scaled per reset, read at random
     offsets (drawn from `rng`) per frame."""
@@ -121,8 +129,5 @@ class NoiseSource:
             noise = self._bank[start:start + n]
         else:  # large images (docs) draw fresh noise
             noise = np.rint(self._rng.standard_normal(n, dtype=np.float32) * self.sigma).astype(np.int16)
-        noisy = flat.astype(np.int16)
-        noisy += noise
-        np.clip(noisy, 0, 255, out=noisy)
-        flat[:] = noisy
+        _add_saturating(flat, noise)
         return image

@@ -17,6 +17,7 @@ from deepracer_simulation.ackermann import drive_from_joint_commands
 from . import dynamics, integrator
 from . import randomization as scene
 from .camera import GroundCamera
+from .dynamics_jit import integrate_rk4
 from .episode_effects import EpisodeEffects, camera_for_episode, camera_jitter
 from .raster import RasterConfig, TrackColours, build_raster
 from .randomization_file import draw
@@ -199,8 +200,11 @@ class Simulator:
         """Advance exactly one camera period of simulated time; return the new state."""
         drive = self.effects.drive(*self._drive, self.car.geometry.max_steering_angle,
                                    self.config.max_speed)
-        state = integrator.integrate(dynamics.derivative, self._state, drive, self._params,
-                                     self.frame_period, self.config.substeps, self.config.integration)
+        if self.config.integration == "rk4":  # compiled, the same numbers as the Python's
+            state = integrate_rk4(self._state, drive, self._params, self.frame_period, self.config.substeps)
+        else:
+            state = integrator.integrate(dynamics.derivative, self._state, drive, self._params,
+                                         self.frame_period, self.config.substeps, self.config.integration)
         x, y, yaw, speed, steering = state
         self._previous = self._state
         self._state = dynamics.VehicleState(x, y, _wrap(yaw), speed, steering)

@@ -54,14 +54,19 @@ class PixelRays:
         self.ux, self.uy = ux.astype(np.float32), uy.astype(np.float32)
         self.slope, self.floor_reach = slope.astype(np.float32), reach.astype(np.float32)
         self.inv_norm = (1.0 / np.sqrt(1.0 + slope ** 2)).astype(np.float32)  # cos of the depression
+        self.slope_norm = (self.slope * self.inv_norm).astype(np.float32)
         low, high = float(azimuth.min()), float(azimuth.max())
         self.azimuth_range = (low, high)
         span = max(high - low, 1e-9)
         self.azimuth_bin = np.minimum(((azimuth - low) / span * AZIMUTH_BINS).astype(np.int64),
                                       AZIMUTH_BINS - 1).astype(np.uint8)
         self.wall_bin = np.rint((azimuth - low) / span * (WALL_BINS - 1)).astype(np.uint16)
+        bins = low + np.arange(WALL_BINS) * ((high - low) / (WALL_BINS - 1))  # wall_tables' azimuths
+        self.wall_cos, self.wall_sin = np.cos(bins), np.sin(bins)
         self.radius2 = _radius2(width, height)
-        self.outside = np.zeros(n, np.uint8)  # work array of the floor pass
+        self.outside = np.zeros(n, np.uint8)  # work arrays of the floor pass
+        self.work = _FloorWork(n)
+        self.packed = np.zeros(n, np.uint32)  # a frame, packed RGB (alpha unused)
         # Floor metres per pixel: the distance times the pixel's angle (1 / focal length in
         # pixels; exact at the centre of a pinhole and of an equidistant fisheye).
         if lens is None:
@@ -70,6 +75,7 @@ class PixelRays:
             scaled = lens.scaled(width, height)
             self.pixel_angle = 1.0 / max(scaled.fx, scaled.fy)
         self._levels = {}
+        self._floor_tables = {}
 
     def levels(self, texel) -> np.ndarray:
         """(n,) uint8 pyramid level per pixel for floor textures of `texel` m at level 0: the
@@ -79,6 +85,38 @@ class PixelRays:
             _floor_levels(self.slope, self.floor_reach, self.pixel_angle / texel, MIP_LEVELS - 1, level)
             self._levels[texel] = level
         return self._levels[texel]
+
+    def floor_tables(self, texel, ground_levels):
+        """Per pixel, for a ground pyramid (`ground_levels` rows of offset, rows, cols) whose
+        level 0 has texels of `texel` m: the scale from floor metres to texels (float32), the
+        level's offset, last column and last row (int32); made once per pyramid shape."""
+        key = (texel, ground_levels.tobytes())
+        if key not in self._floor_tables:
+            n = self.slope.shape[0]
+            tables = (np.empty(n, np.float32), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32))
+            _floor_tables(self.levels(texel), np.float32(1.0 / texel), LEVEL_SCALE,
+                          ground_levels.astype(np.int32), *tables)
+            self._floor_tables = {key: tables}
+        return self._floor_tables[key]
+
+
+@njit(cache=True, nogil=True)
+def _floor_tables(level, inv_texel, level_scale, ground_levels, scale, base, last_col, last_row):
+    for p in range(level.shape[0]):
+        lv = level[p]
+        scale[p] = inv_texel * level_scale[lv]
+        base[p] = ground_levels[lv, 0]
+        last_col[p] = ground_levels[lv, 2] - 1
+        last_row[p] = ground_levels[lv, 1] - 1
+
+
+class _FloorWork:
+    """The per-pixel work arrays of floor_pass's three loops."""
+
+    def __init__(self, n):
+        self.index, self.band_index, self.glint_index = (np.zeros(n, np.int32) for _ in range(3))
+        self.texel = np.zeros(n, np.uint32)
+        self.lit, self.glint = np.zeros(n, np.float32), np.zeros(n, np.float32)
 
 
 @njit(cache=True, nogil=True)
@@ -174,13 +212,19 @@ def _fisheye_theta(theta_d, dist, iterations=20):
 
 @njit(cache=True, nogil=True)
 def _newton_theta(theta_d, k1, k2, k3, k4, iterations, theta):
+    """Newton on t (1 + k1 t^2 + ... + k4 t^8) - theta_d = 0 per sample from t = theta_d,
+    until the step is below 1e-15 rad or after `iterations` steps (a strongly jittered lens
+    has no root near its corners: those keep iterating, as they always did)."""
     for i in range(theta_d.shape[0]):
         t = theta_d[i]
-        for _ in range(iterations):  # Newton on t (1 + k1 t^2 + ... + k4 t^8) - theta_d = 0
+        for _ in range(iterations):
             t2 = t * t
             f = t * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d[i]
             df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
-            t = min(max(t - f / df, 0.0), 0.5 * math.pi)  # stay in the lens's range
+            step = f / df
+            t = min(max(t - step, 0.0), 0.5 * math.pi)  # stay in the lens's range
+            if abs(step) < 1e-15:
+                break
         theta[i] = t
 
 
@@ -204,39 +248,6 @@ def _fisheye_rays(width, height, fx, fy, cx, cy, step, sin_ratio, cos_theta, ray
 
 # ---------------------------------------------------------------- the compiled loop
 @njit(cache=True, nogil=True, fastmath=True)
-def _exit(ox, oy, ux, uy, x0, y0, x1, y1):
-    """Distance along (ux, uy) from (ox, oy) inside the rectangle to its boundary, and the side
-    (0: y = y0, 1: x = x1, 2: y = y1, 3: x = x0)."""
-    if ux > 1e-12:
-        tx, sx = (x1 - ox) / ux, 1
-    elif ux < -1e-12:
-        tx, sx = (x0 - ox) / ux, 3
-    else:
-        tx, sx = 1e30, 1
-    if uy > 1e-12:
-        ty, sy = (y1 - oy) / uy, 2
-    elif uy < -1e-12:
-        ty, sy = (y0 - oy) / uy, 0
-    else:
-        ty, sy = 1e30, 0
-    if tx < ty:
-        return tx, sx
-    return ty, sy
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _perimeter(side, hx, hy, x0, y0, x1, y1):
-    w, h = x1 - x0, y1 - y0
-    if side == 0:
-        return hx - x0
-    if side == 1:
-        return w + hy - y0
-    if side == 2:
-        return w + h + x1 - hx
-    return 2.0 * w + h + y1 - hy
-
-
-@njit(cache=True, nogil=True, fastmath=True)
 def _texel(t, row, col):
     """The packed RGBA (uint32, little-endian: R in the low byte) at (row, col), clamped."""
     rows, cols = t.shape[0], t.shape[1]
@@ -245,50 +256,77 @@ def _texel(t, row, col):
     return t[row, col]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def floor_pass(out, outside, ux0, uy0, slope, reach, inv_norm, vignette, level,
-               ground, ground_levels, band, frame, offsets):
+def floor_pass(out, rays, ground, ground_levels, texel, band, frame, vignette, tint):
     """Every pixel as if its ray met the floor inside the barrier (the mat and the floor
     around it): texel (pyramid level per pixel), shadow band, glint, light, vignetting,
-    gains; `outside[p]` = 1 where the ray does not (the barrier, the room or the ceiling
-    pass redraws those). float32 and no branches but the clamps: the loop vectorizes."""
+    gains, into `out` ((n,) uint32, packed RGB); `rays.outside[p]` = 1 where the ray does
+    not (the barrier, the room or the ceiling pass redraws those). Three loops, so that the
+    compiler vectorizes the two that compute: the texture coordinates (`_floor_lookups`),
+    the three table reads (`_floor_gather`, the only scalar one), the light (`_floor_light`)."""
+    scale, base, last_col, last_row = rays.floor_tables(texel, ground_levels)
+    w = rays.work
+    _floor_lookups(w.index, w.band_index, w.glint_index, rays.outside, rays.ux, rays.uy,
+                   rays.floor_reach, rays.slope_norm, rays.inv_norm, scale, base, last_col, last_row, frame)
+    _floor_gather(w.texel, w.lit, w.glint, w.index, w.band_index, w.glint_index, ground, band, GLINT)
+    _floor_light(out, w.texel, w.lit, w.glint, vignette, frame, tint)
+
+
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+def _floor_lookups(index, band_index, glint_index, outside, ux0, uy0, reach, slope_norm, inv_norm,
+                   scale, base, last_col, last_row, frame):
+    """Per pixel: the packed ground texel's index (its pyramid level's `base`, clamped row
+    and column), the shadow band's index (unmasked) and the glint table's index (the
+    mirrored ray . light), and `outside`. int32 and float32 only: the loop vectorizes."""
     ox, oy, c, s = np.float32(frame[0]), np.float32(frame[1]), np.float32(frame[3]), np.float32(frame[4])
     lx, ly, lz = np.float32(frame[5]), np.float32(frame[6]), np.float32(frame[7])
     band_c, band_s, band_scale = np.float32(frame[8]), np.float32(frame[9]), np.float32(frame[10])
+    bx0, by0, bx1, by1 = np.float32(frame[19]), np.float32(frame[20]), np.float32(frame[21]), np.float32(frame[22])
+    # the light in the car frame: (yaw-rotated ray) . light = ray . (light rotated by -yaw)
+    lxc = c * lx + s * ly
+    lyc = c * ly - s * lx
+    zero, top = np.int32(0), np.int32(GLINT.shape[0] - 1)
+    for p in range(index.shape[0]):
+        a, b, r = ux0[p], uy0[p], reach[p]
+        wx = ox + r * (c * a - s * b)
+        wy = oy + r * (s * a + c * b)
+        inside = (wx > bx0) & (wx < bx1) & (wy > by0) & (wy < by1)
+        outside[p] = np.uint8(0) if inside else np.uint8(1)
+        k = scale[p]
+        col = min(max(np.int32((wx - bx0) * k), zero), last_col[p])
+        row = min(max(np.int32((wy - by0) * k), zero), last_row[p])
+        index[p] = base[p] + row * (last_col[p] + np.int32(1)) + col
+        band_index[p] = np.int32((wx * band_c + wy * band_s) * band_scale)
+        dot = (a * lxc + b * lyc) * inv_norm[p] + slope_norm[p] * lz  # mirrored ray . light
+        glint_index[p] = min(max(np.int32((dot + np.float32(1.0)) * np.float32(1024.0)), zero), top)
+
+
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+def _floor_gather(texel, lit, glint, index, band_index, glint_index, ground, band, glint_table):
+    mask = np.int32(band.shape[0] - 1)
+    for p in range(index.shape[0]):
+        texel[p] = ground[index[p]]
+        lit[p] = band[band_index[p] & mask]
+        glint[p] = glint_table[glint_index[p]]
+
+
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+def _floor_light(out, texel, lit, glint, vignette, frame, tint):
+    """Packed RGB of the lit texels: (ambient + direct * shadow band) * vignetting * tint,
+    plus the glint on glossy texels (alpha = gloss), each channel clamped to 0-255."""
     glare = np.float32(frame[11])
     gain_r, gain_g, gain_b = np.float32(frame[12]), np.float32(frame[13]), np.float32(frame[14])
     amb, direct = np.float32(frame[16]), np.float32(frame[17])
-    bx0, by0, bx1, by1 = np.float32(frame[19]), np.float32(frame[20]), np.float32(frame[21]), np.float32(frame[22])
-    ground_inv = np.float32(frame[23])
-    band_mask = band.shape[0] - 1
-    # the ground's tint (colour_jitter; offsets row 0) folded into the white balance gains
-    tint_r, tint_g, tint_b = offsets[0, 0] * gain_r, offsets[0, 1] * gain_g, offsets[0, 2] * gain_b
+    tint_r, tint_g, tint_b = tint[0], tint[1], tint[2]
+    lo, hi = np.float32(0.0), np.float32(255.0)
     for p in range(out.shape[0]):
-        ux = c * ux0[p] - s * uy0[p]
-        uy = s * ux0[p] + c * uy0[p]
-        r = reach[p]
-        wx = ox + r * ux
-        wy = oy + r * uy
-        inside = (wx > bx0) & (wx < bx1) & (wy > by0) & (wy < by1)
-        outside[p] = np.uint8(0) if inside else np.uint8(1)
-        lv = level[p]
-        scale = ground_inv * LEVEL_SCALE[lv]
-        cols = ground_levels[lv, 2]
-        col = min(max(int((wx - bx0) * scale), 0), cols - 1)
-        row = min(max(int((wy - by0) * scale), 0), ground_levels[lv, 1] - 1)
-        t = ground[ground_levels[lv, 0] + row * cols + col]
-        lit = band[int((wx * band_c + wy * band_s) * band_scale) & band_mask]
-        dot = (ux * lx + uy * ly + slope[p] * lz) * inv_norm[p]  # mirrored ray . light, in [-1, 1]
-        gloss = np.float32(t >> np.uint32(24))
-        v = vignette[p]
-        spec = glare * gloss * GLINT[min(int((dot + np.float32(1.0)) * np.float32(1024.0)), 2049)] * lit * v
-        f = (amb + direct * lit) * v
+        t, shade, v = texel[p], lit[p], vignette[p]
+        spec = glare * np.float32(t >> np.uint32(24)) * glint[p] * shade * v
+        f = (amb + direct * shade) * v
         red = np.float32(t & np.uint32(255)) * f * tint_r + spec * gain_r
         green = np.float32((t >> np.uint32(8)) & np.uint32(255)) * f * tint_g + spec * gain_g
         blue = np.float32((t >> np.uint32(16)) & np.uint32(255)) * f * tint_b + spec * gain_b
-        out[p, 0] = np.uint8(min(max(red, np.float32(0.0)), np.float32(255.0)))
-        out[p, 1] = np.uint8(min(max(green, np.float32(0.0)), np.float32(255.0)))
-        out[p, 2] = np.uint8(min(max(blue, np.float32(0.0)), np.float32(255.0)))
+        out[p] = (np.uint32(min(max(red, lo), hi)) | (np.uint32(min(max(green, lo), hi)) << np.uint32(8))
+                  | (np.uint32(min(max(blue, lo), hi)) << np.uint32(16)))
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -389,9 +427,8 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall
         red = (texel & 255) * offsets[cls, 0] * f * gain_r
         green = ((texel >> 8) & 255) * offsets[cls, 1] * f * gain_g
         blue = ((texel >> 16) & 255) * offsets[cls, 2] * f * gain_b
-        out[p, 0] = np.uint8(min(max(red, 0.0), 255.0))
-        out[p, 1] = np.uint8(min(max(green, 0.0), 255.0))
-        out[p, 2] = np.uint8(min(max(blue, 0.0), 255.0))
+        out[p] = (np.uint32(min(max(red, 0.0), 255.0)) | (np.uint32(min(max(green, 0.0), 255.0)) << 8)
+                  | (np.uint32(min(max(blue, 0.0), 255.0)) << 16))
 
 
 # ---------------------------------------------------------------- one episode's lit world
@@ -494,6 +531,8 @@ class LitWorld:
         self._frame[5:19] = (*light, *self.band_dir, e.glare, *self.gains, e.vignetting,
                              self.amb, self.direct, e.shadow_strength)
         self._frame[19:24] = (*sc.barrier_rect, 1.0 / sc.mat_res)
+        # the ground's tint (colour_jitter; offsets row 0) folded into the white balance gains
+        self._tint = (self.offsets[0] * np.array(self.gains, np.float32)).astype(np.float32)
         self._vignette = {}
 
     def render(self, rays, x, y, yaw, out):
@@ -507,19 +546,18 @@ class LitWorld:
         objs, inner = self._objects_in_view(rays, frame[0], frame[1], yaw)
         ground, ground_levels = self._ground
         barrier, room, ceiling, sprites = self._textures
-        level = rays.levels(self.scene.mat_res)
         vignette = self._vignette.get(rays)
         if vignette is None:
             self._vignette = {rays: (1.0 - self.episode.vignetting * rays.radius2).astype(np.float32)}
             vignette = self._vignette[rays]
-        outside = rays.outside
-        floor_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, rays.inv_norm,
-                   vignette, level, ground, ground_levels, self.band, frame, self.offsets)
-        low, high = rays.azimuth_range
-        wall_tables(self._tables, frame[0], frame[1], yaw, low, high, self.geo)
-        walls_pass(out, outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
-                   rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs, self._bins, (1 << inner) - 1,
-                   self.geo, frame, self.shades, self.offsets)
+        packed_out = rays.packed
+        floor_pass(packed_out, rays, ground, ground_levels, self.scene.mat_res, self.band, frame,
+                   vignette, self._tint)
+        wall_tables(self._tables, frame[0], frame[1], c, s, rays.wall_cos, rays.wall_sin, self.geo)
+        walls_pass(packed_out, rays.outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
+                   rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs,
+                   self._bins, (1 << inner) - 1, self.geo, frame, self.shades, self.offsets)
+        cv2.cvtColor(packed_out.view(np.uint8).reshape(1, -1, 4), cv2.COLOR_RGBA2RGB, dst=out.reshape(1, -1, 3))
         return out
 
     def _objects_in_view(self, rays, ox, oy, yaw):
@@ -534,25 +572,36 @@ class LitWorld:
         return self._objs[:count], inner
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def wall_tables(tables, ox, oy, yaw, low, high, geo):
-    """Per azimuth bin of the camera (car-frame [low, high], tables.shape[1] bins, rotated
-    by `yaw`): rows 0-2 the barrier's distance, texture column, side; rows 3-5 the room's."""
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+def wall_tables(tables, ox, oy, c, s, cos_bin, sin_bin, geo):
+    """Per azimuth bin of the camera (car-frame directions `cos_bin`, `sin_bin`, rotated by
+    the yaw's `c`, `s`): rows 0-2 the barrier's distance, texture column, side; rows 3-5
+    the room's. Selects instead of branches: the loop vectorizes."""
     bx0, by0, bx1, by1, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[11]
     rx0, ry0, rx1, ry1, room_inv = geo[12], geo[13], geo[14], geo[15], geo[17]
-    n = tables.shape[1]
-    step = (high - low) / max(n - 1, 1)
-    for b in range(n):
-        az = low + b * step + yaw
-        ux, uy = math.cos(az), math.sin(az)
-        rb, side = _exit(ox, oy, ux, uy, bx0, by0, bx1, by1)
-        tables[0, b] = rb
-        tables[1, b] = _perimeter(side, ox + rb * ux, oy + rb * uy, bx0, by0, bx1, by1) * bar_inv
-        tables[2, b] = side
-        rr, rside = _exit(ox, oy, ux, uy, rx0, ry0, rx1, ry1)
-        tables[3, b] = rr
-        tables[4, b] = _perimeter(rside, ox + rr * ux, oy + rr * uy, rx0, ry0, rx1, ry1) * room_inv
-        tables[5, b] = rside
+    for b in range(tables.shape[1]):
+        ux = c * cos_bin[b] - s * sin_bin[b]
+        uy = s * cos_bin[b] + c * sin_bin[b]
+        px, py = ux > 1e-12, uy > 1e-12
+        nx, ny = ux < -1e-12, uy < -1e-12
+        inv_x = 1.0 / ux if (px | nx) else 0.0
+        inv_y = 1.0 / uy if (py | ny) else 0.0
+        for k, x0, y0, x1, y1, scale in ((0, bx0, by0, bx1, by1, bar_inv), (3, rx0, ry0, rx1, ry1, room_inv)):
+            # the exit through x = x1 (side 1) or x = x0 (3), y = y1 (2) or y = y0 (0)
+            tx = (x1 - ox) * inv_x if px else ((x0 - ox) * inv_x if nx else 1e30)
+            ty = (y1 - oy) * inv_y if py else ((y0 - oy) * inv_y if ny else 1e30)
+            sx = 3.0 if nx else 1.0
+            sy = 2.0 if py else 0.0
+            r = min(tx, ty)
+            side = sx if tx < ty else sy
+            hx, hy = ox + r * ux, oy + r * uy
+            w, h = x1 - x0, y1 - y0
+            # the distance along the perimeter from (x0, y0), counter-clockwise
+            along = (hx - x0 if side == 0.0 else (w + hy - y0 if side == 1.0 else
+                                                   (w + h + x1 - hx if side == 2.0 else 2.0 * w + h + y1 - hy)))
+            tables[k, b] = r
+            tables[k + 1, b] = along * scale
+            tables[k + 2, b] = side
 
 
 @njit(cache=True, nogil=True)
