@@ -43,9 +43,12 @@ def test_jpeg_quality_compresses_the_frame_as_the_car_stream(reinvent, car):
     clean = nominal.render(160, 120)
     ok, data = cv2.imencode(".jpg", clean[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 20])
     expected = cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1]
-    image = jpeg.render(160, 120)
-    assert np.array_equal(image, expected) and not np.array_equal(image, clean)
-    assert np.array_equal(jpeg.render_gray(), cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY))
+    image = jpeg.render(160, 120)  # the emulated round trip (deepracer_simulator.jpeg)
+    assert not np.array_equal(image, clean)
+    assert np.abs(image.astype(int) - expected).mean() < 0.6
+    rms = [np.sqrt(((a.astype(float) - clean) ** 2).mean()) for a in (image, expected)]
+    assert rms[0] == pytest.approx(rms[1], rel=0.03)
+    assert np.array_equal(jpeg.render_gray(), cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
 
 
 def test_draws_are_deterministic_per_seed_and_nominal_without_a_file(reinvent, car):

@@ -93,10 +93,15 @@ class EpisodeEffects:
         return rgb
 
     def image(self, rgb: np.ndarray) -> np.ndarray:
-        """`rgb` (uint8 HxWx3 or HxW) after the episode's JPEG round trip, written in place."""
+        """`rgb` (uint8 HxWx3 or HxW) after the episode's JPEG round trip, written in place:
+        emulated (deepracer_simulator.jpeg) for C-contiguous RGB frames whose height is a
+        multiple of 8 and width of 16 (160x120, 640x480), through cv2's libjpeg otherwise."""
         if not self.compresses:
             return rgb
         colour = rgb.ndim == 3
+        if colour and rgb.flags.c_contiguous and rgb.shape[0] % 8 == 0 and rgb.shape[1] % 16 == 0:
+            from .jpeg import jpeg_roundtrip
+            return jpeg_roundtrip(rgb, self.jpeg_quality, out=rgb)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if colour else rgb
         ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         if not ok:

@@ -117,6 +117,7 @@ class _FloorWork:
         self.index, self.band_index, self.glint_index = (np.zeros(n, np.int32) for _ in range(3))
         self.texel = np.zeros(n, np.uint32)
         self.lit, self.glint = np.zeros(n, np.float32), np.zeros(n, np.float32)
+        self.redraw = np.zeros(n, np.int32)  # the pixels the walls pass looks at
 
 
 @njit(cache=True, nogil=True)
@@ -256,19 +257,24 @@ def _texel(t, row, col):
     return t[row, col]
 
 
-def floor_pass(out, rays, ground, ground_levels, texel, band, frame, vignette, tint):
+def floor_pass(out, rays, ground, ground_levels, texel, band, frame, vignette, tint, object_bins, inner_bits):
     """Every pixel as if its ray met the floor inside the barrier (the mat and the floor
     around it): texel (pyramid level per pixel), shadow band, glint, light, vignetting,
     gains, into `out` ((n,) uint32, packed RGB); `rays.outside[p]` = 1 where the ray does
     not (the barrier, the room or the ceiling pass redraws those). Three loops, so that the
     compiler vectorizes the two that compute: the texture coordinates (`_floor_lookups`),
-    the three table reads (`_floor_gather`, the only scalar one), the light (`_floor_light`)."""
+    the three table reads (`_floor_gather`, the only scalar one), the light (`_floor_light`).
+    Returns how many pixels the walls pass must look at, listed first in `rays.work.redraw`:
+    those outside and those a distractor inside the barrier may cover (`object_bins` bits
+    per azimuth bin, `inner_bits` those of the inner distractors)."""
     scale, base, last_col, last_row = rays.floor_tables(texel, ground_levels)
     w = rays.work
     _floor_lookups(w.index, w.band_index, w.glint_index, rays.outside, rays.ux, rays.uy,
                    rays.floor_reach, rays.slope_norm, rays.inv_norm, scale, base, last_col, last_row, frame)
-    _floor_gather(w.texel, w.lit, w.glint, w.index, w.band_index, w.glint_index, ground, band, GLINT)
+    count = _floor_gather(w.texel, w.lit, w.glint, w.index, w.band_index, w.glint_index, ground, band, GLINT,
+                          rays.outside, rays.azimuth_bin, object_bins, inner_bits, w.redraw)
     _floor_light(out, w.texel, w.lit, w.glint, vignette, frame, tint)
+    return count
 
 
 @njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
@@ -301,12 +307,18 @@ def _floor_lookups(index, band_index, glint_index, outside, ux0, uy0, reach, slo
 
 
 @njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
-def _floor_gather(texel, lit, glint, index, band_index, glint_index, ground, band, glint_table):
+def _floor_gather(texel, lit, glint, index, band_index, glint_index, ground, band, glint_table,
+                  outside, azimuth_bin, object_bins, inner_bits, redraw):
     mask = np.int32(band.shape[0] - 1)
+    count = 0
     for p in range(index.shape[0]):
         texel[p] = ground[index[p]]
         lit[p] = band[band_index[p] & mask]
         glint[p] = glint_table[glint_index[p]]
+        if outside[p] != 0 or (object_bins[azimuth_bin[p]] & inner_bits) != 0:
+            redraw[count] = p
+            count += 1
+    return count
 
 
 @njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
@@ -330,11 +342,12 @@ def _floor_light(out, texel, lit, glint, vignette, frame, tint):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall_bin, tables,
+def walls_pass(out, redraw, count, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall_bin, tables,
                barrier, room, ceiling, sprites, objs, object_bins, inner_bits,
                geo, frame, shades, offsets):
     """Redraw the pixels the floor pass marked `outside` (the barrier, the room walls, the
-    ceiling; closed-form hits of the rectangles) and those a distractor billboard covers.
+    ceiling; closed-form hits of the rectangles) and those a distractor billboard covers,
+    among the first `count` pixels listed in `redraw`.
     `objs` holds the distractors in view, one row each (dx, dy from the camera, width,
     height, dx^2 + dy^2, 1 / distance, sprite index), the ones inside the barrier first;
     `object_bins[azimuth_bin[p]]` has bit i set when row i may cover pixel p, `inner_bits`
@@ -346,7 +359,8 @@ def walls_pass(out, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall
     ox, oy, h, c, s = frame[0], frame[1], frame[2], frame[3], frame[4]
     gain_r, gain_g, gain_b = frame[12], frame[13], frame[14]
     sprite_rows, sprite_cols = sprites.shape[1], sprites.shape[2]
-    for p in range(out.shape[0]):
+    for q in range(count):
+        p = redraw[q]
         bits = object_bins[azimuth_bin[p]]
         if outside[p] == 0:
             bits &= inner_bits
@@ -551,12 +565,13 @@ class LitWorld:
             self._vignette = {rays: (1.0 - self.episode.vignetting * rays.radius2).astype(np.float32)}
             vignette = self._vignette[rays]
         packed_out = rays.packed
-        floor_pass(packed_out, rays, ground, ground_levels, self.scene.mat_res, self.band, frame,
-                   vignette, self._tint)
+        inner_bits = (1 << inner) - 1
+        count = floor_pass(packed_out, rays, ground, ground_levels, self.scene.mat_res, self.band, frame,
+                           vignette, self._tint, self._bins, inner_bits)
         wall_tables(self._tables, frame[0], frame[1], c, s, rays.wall_cos, rays.wall_sin, self.geo)
-        walls_pass(packed_out, rays.outside, rays.ux, rays.uy, rays.slope, rays.floor_reach, vignette,
-                   rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs,
-                   self._bins, (1 << inner) - 1, self.geo, frame, self.shades, self.offsets)
+        walls_pass(packed_out, rays.work.redraw, count, rays.outside, rays.ux, rays.uy, rays.slope,
+                   rays.floor_reach, vignette, rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs,
+                   self._bins, inner_bits, self.geo, frame, self.shades, self.offsets)
         cv2.cvtColor(packed_out.view(np.uint8).reshape(1, -1, 4), cv2.COLOR_RGBA2RGB, dst=out.reshape(1, -1, 3))
         return out
 
