@@ -248,15 +248,6 @@ def _fisheye_rays(width, height, fx, fy, cx, cy, step, sin_ratio, cos_theta, ray
 
 
 # ---------------------------------------------------------------- the compiled loop
-@njit(cache=True, nogil=True, fastmath=True)
-def _texel(t, row, col):
-    """The packed RGBA (uint32, little-endian: R in the low byte) at (row, col), clamped."""
-    rows, cols = t.shape[0], t.shape[1]
-    row = min(max(row, 0), rows - 1)
-    col = min(max(col, 0), cols - 1)
-    return t[row, col]
-
-
 def floor_pass(out, rays, ground, ground_levels, texel, band, frame, vignette, tint, object_bins, inner_bits):
     """Every pixel as if its ray met the floor inside the barrier (the mat and the floor
     around it): texel (pyramid level per pixel), shadow band, glint, light, vignetting,
@@ -341,10 +332,10 @@ def _floor_light(out, texel, lit, glint, vignette, frame, tint):
                   | (np.uint32(min(max(blue, lo), hi)) << np.uint32(16)))
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
 def walls_pass(out, redraw, count, outside, ux0, uy0, slope, reach, vignette, azimuth_bin, wall_bin, tables,
                barrier, room, ceiling, sprites, objs, object_bins, inner_bits,
-               geo, frame, shades, offsets):
+               geo, frame, shades, class_gain):
     """Redraw the pixels the floor pass marked `outside` (the barrier, the room walls, the
     ceiling; closed-form hits of the rectangles) and those a distractor billboard covers,
     among the first `count` pixels listed in `redraw`.
@@ -353,16 +344,21 @@ def walls_pass(out, redraw, count, outside, ux0, uy0, slope, reach, vignette, az
     `object_bins[azimuth_bin[p]]` has bit i set when row i may cover pixel p, `inner_bits`
     the bits of the inner rows. `tables` (wall_tables, per frame) hold for each of the
     camera's azimuth bins (`wall_bin[p]`) the distance, texture column and side of the
-    barrier and of the room walls, so that a wall pixel costs no division."""
-    bx0, by0, bx1, by1, bh, bar_inv = geo[6], geo[7], geo[8], geo[9], geo[10], geo[11]
-    rx0, ry0, rx1, ry1, rh, room_inv, ceil_inv = geo[12], geo[13], geo[14], geo[15], geo[16], geo[17], geo[18]
+    barrier and of the room walls, so that a wall pixel costs no division. `class_gain`
+    (5, 3): the colour factor per surface class and channel (tint times white balance).
+    Indices are unsigned (no negative-index check in the compiled loop)."""
+    bh, bar_inv = geo[10], geo[11]
+    rx0, ry0, rh, room_inv, ceil_inv = geo[12], geo[13], geo[16], geo[17], geo[18]
     ox, oy, h, c, s = frame[0], frame[1], frame[2], frame[3], frame[4]
-    gain_r, gain_g, gain_b = frame[12], frame[13], frame[14]
     sprite_rows, sprite_cols = sprites.shape[1], sprites.shape[2]
+    bar_rows, bar_cols = barrier.shape[0] - 1, barrier.shape[1] - 1
+    room_rows, room_cols = room.shape[0] - 1, room.shape[1] - 1
+    ceil_rows, ceil_cols = ceiling.shape[0] - 1, ceiling.shape[1] - 1
     for q in range(count):
-        p = redraw[q]
-        bits = object_bins[azimuth_bin[p]]
-        if outside[p] == 0:
+        p = np.uint64(redraw[np.uint64(q)])
+        bits = object_bins[np.uint64(azimuth_bin[p])]
+        out_p = outside[p] != 0
+        if not out_p:
             bits &= inner_bits
             if bits == 0:
                 continue
@@ -371,20 +367,19 @@ def walls_pass(out, redraw, count, outside, ux0, uy0, slope, reach, vignette, az
         k = slope[p]
         r = reach[p]
         kind = 0  # 0 floor (already drawn), 1 barrier, 2 room wall, 3 ceiling
-        side = 0
         z = 0.0
-        wb = wall_bin[p]
-        if outside[p] != 0:
+        wb = np.uint64(wall_bin[p])
+        if out_p:
             rb = tables[0, wb]
             z = h - k * rb
             if z <= bh or k > 0.0:  # the barrier stands higher than the camera
-                kind, r, side = 1, rb, 1
+                kind, r = 1, rb
                 z = max(z, 0.0)
             else:
                 rr = tables[3, wb]
                 z = h - k * rr
                 if z <= rh:
-                    kind, r, side = 2, rr, 4
+                    kind, r = 2, rr
                 else:
                     kind, r = 3, (rh - h) / (-k)
         if kind < 2:
@@ -426,21 +421,27 @@ def walls_pass(out, redraw, count, outside, ux0, uy0, slope, reach, vignette, az
             continue  # the floor pass drew it
         elif kind == 1:
             cls = 2
-            texel = _texel(barrier, int(z * bar_inv), int(tables[1, wb]))
-            shade = shades[int(tables[2, wb])]
+            row = np.uint64(min(max(np.int64(z * bar_inv), 0), bar_rows))
+            col = np.uint64(min(max(np.int64(tables[1, wb]), 0), bar_cols))
+            texel = barrier[row, col]
+            shade = shades[np.uint64(tables[2, wb])]
         elif kind == 2:
             cls = 3
-            texel = _texel(room, int(z * room_inv), int(tables[4, wb]))
-            shade = shades[10] if (texel >> 24) >= 128 else shades[4 + int(tables[5, wb])]
+            row = np.uint64(min(max(np.int64(z * room_inv), 0), room_rows))
+            col = np.uint64(min(max(np.int64(tables[4, wb]), 0), room_cols))
+            texel = room[row, col]
+            shade = shades[10] if (texel >> 24) >= 128 else shades[np.uint64(4 + np.int64(tables[5, wb]))]
         else:
             cls = 3
             wx, wy = ox + r * ux, oy + r * uy
-            texel = _texel(ceiling, int((wy - ry0) * ceil_inv), int((wx - rx0) * ceil_inv))
+            row = np.uint64(min(max(np.int64((wy - ry0) * ceil_inv), 0), ceil_rows))
+            col = np.uint64(min(max(np.int64((wx - rx0) * ceil_inv), 0), ceil_cols))
+            texel = ceiling[row, col]
             shade = shades[10] if (texel >> 24) >= 128 else shades[9]
         f = shade * vignette[p]
-        red = (texel & 255) * offsets[cls, 0] * f * gain_r
-        green = ((texel >> 8) & 255) * offsets[cls, 1] * f * gain_g
-        blue = ((texel >> 16) & 255) * offsets[cls, 2] * f * gain_b
+        red = np.float64(texel & 255) * (class_gain[cls, 0] * f)
+        green = np.float64((texel >> 8) & 255) * (class_gain[cls, 1] * f)
+        blue = np.float64((texel >> 16) & 255) * (class_gain[cls, 2] * f)
         out[p] = (np.uint32(min(max(red, 0.0), 255.0)) | (np.uint32(min(max(green, 0.0), 255.0)) << 8)
                   | (np.uint32(min(max(blue, 0.0), 255.0)) << 16))
 
@@ -547,6 +548,8 @@ class LitWorld:
         self._frame[19:24] = (*sc.barrier_rect, 1.0 / sc.mat_res)
         # the ground's tint (colour_jitter; offsets row 0) folded into the white balance gains
         self._tint = (self.offsets[0] * np.array(self.gains, np.float32)).astype(np.float32)
+        # the walls pass's colour factor per class and channel (float64, as its shading)
+        self._class_gain = self.offsets.astype(np.float64) * np.array(self.gains)[None, :]
         self._vignette = {}
 
     def render(self, rays, x, y, yaw, out):
@@ -571,7 +574,7 @@ class LitWorld:
         wall_tables(self._tables, frame[0], frame[1], c, s, rays.wall_cos, rays.wall_sin, self.geo)
         walls_pass(packed_out, rays.work.redraw, count, rays.outside, rays.ux, rays.uy, rays.slope,
                    rays.floor_reach, vignette, rays.azimuth_bin, rays.wall_bin, self._tables, barrier, room, ceiling, sprites, objs,
-                   self._bins, inner_bits, self.geo, frame, self.shades, self.offsets)
+                   self._bins, inner_bits, self.geo, frame, self.shades, self._class_gain)
         cv2.cvtColor(packed_out.view(np.uint8).reshape(1, -1, 4), cv2.COLOR_RGBA2RGB, dst=out.reshape(1, -1, 3))
         return out
 
