@@ -8,10 +8,10 @@ four scene seeds of `standard` side by side. Run: .venv/bin/python scripts/sim_t
 `--lap MODEL_TAR [--world easy_track] [--seed 1] [--randomization standard]` instead drives one
 evaluation lap with a car package (model.tar.gz: model_metadata.json + agent/model.pb, through
 its frozen graph) in the randomized world through the car's wide-angle lens, as the evaluation
-worker does (start line, resets after incidents), and writes docs/images/sim_to_real_lap_<preset>.gif:
-markov.watch.video's frames (the camera view rendered at 640x480, overlay, map) at 320x240, every
-2nd frame, 64 colours (`--mp4`: also the recorder's MP4, 640x480, every frame). The same seed
-gives the same lap."""
+worker does (start line, resets after incidents), and writes
+docs/images/sim_to_real_lap_<preset>.gif: markov.watch.video's frames (the camera view rendered
+at 640x480, overlay, map) at 320x240, every 2nd frame, 64 colours (`--mp4`: also the recorder's
+MP4, 640x480, every frame). The same seed gives the same lap."""
 import argparse
 import sys
 import tarfile
@@ -82,7 +82,8 @@ def write_gif(frames, path, fps, colours=64):
 
     sample = Image.fromarray(np.vstack(frames[::8]))
     palette = sample.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
-    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+              for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps),
                    loop=0, optimize=False)
     return path
@@ -148,7 +149,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lap", metavar="MODEL_TAR", type=Path,
                         help="drive one evaluation lap with this car package and write its GIF")
-    parser.add_argument("--world", default="easy_track", help="track of the lap (default easy_track)")
+    parser.add_argument("--world", default="easy_track",
+                        help="track of the lap (default easy_track)")
     parser.add_argument("--seed", type=int, default=1, help="the lap's EVALUATION_SEED (default 1)")
     parser.add_argument("--randomization", default="standard",
                         help="RANDOMIZATION_FILE of the lap (default standard)")
@@ -162,9 +164,10 @@ if __name__ == "__main__":
     if args.lap is None:
         main(args.out)
     else:
-        trial, gif_path, mp4_path = lap(args.lap, args.out, args.world, args.seed, args.randomization,
-                                        mp4=args.mp4)
-        lap_time = f"lap time {trial.lap_time:.2f} s" if trial.lap_time is not None else "no lap time"
+        trial, gif_path, mp4_path = lap(args.lap, args.out, args.world, args.seed,
+                                        args.randomization, mp4=args.mp4)
+        lap_time = ("no lap time" if trial.lap_time is None
+                    else f"lap time {trial.lap_time:.2f} s")
         print(f"{args.world}: {trial.status}, completion {trial.progress:.1f} %, {lap_time}, "
               f"{trial.resets} reset(s), {trial.elapsed:.2f} s driven")
         for path in filter(None, (gif_path, mp4_path)):

@@ -1,4 +1,4 @@
-"""scripts/sim_to_real_images.py --lap: a few frames of the evaluation lap GIF with a kept car package."""
+"""scripts/sim_to_real_images.py --lap: a few frames of the lap GIF with a kept car package."""
 import importlib.util
 import io
 import tarfile
