@@ -44,15 +44,16 @@ def _speed_colour(speed: float, top: float = 4.0):
 
 
 class TrialVideo:
-    """Writes one trial's frames to `path` as H.264 (yuv420p) at 15 fps."""
+    """Writes one trial's frames to `path` as H.264 (yuv420p) at 15 fps; `on_frame`, when
+    given, also gets each finished 640x480 RGB frame (e.g. to write a GIF beside it)."""
 
-    def __init__(self, path, track, title: str = ""):
+    def __init__(self, path, track, title: str = "", on_frame=None):
         import imageio_ffmpeg
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.inset = _Inset(track)
-        self.title = title
+        self.title, self.on_frame = title, on_frame
         self.trace: List[tuple] = []
         self.frames, self.resets, self._last_status = 0, 0, "in_progress"
         self._writer = imageio_ffmpeg.write_frames(
@@ -78,6 +79,8 @@ class TrialVideo:
             f"resets {self.resets}"], status)
         self._draw_inset(frame)
         self._writer.send(frame.tobytes())
+        if self.on_frame is not None:
+            self.on_frame(frame)
         self.frames += 1
 
     def _overlay(self, frame, lines, status):
@@ -114,17 +117,19 @@ class VideoRecorder:
 
     env: the DeepRacerRacetrackEnv being driven; the camera view is read from its
     backend's simulator at 640x480 when it has one, else its last camera frame.
+    title: the overlay's first line ("{trial}" is the trial number); on_frame: see TrialVideo.
     """
 
-    def __init__(self, env, folder):
+    def __init__(self, env, folder, title: str = "trial {trial}", on_frame=None):
         self.env, self.folder = env, Path(folder)
+        self.title, self.on_frame = title, on_frame
         self.video: Optional[TrialVideo] = None
         self.written: List[Path] = []
         self._start = None
 
     def start(self, trial: int) -> None:
         self.video = TrialVideo(self.folder / f"trial-{trial}.mp4", self.env.track,
-                                title=f"trial {trial}")
+                                title=self.title.format(trial=trial), on_frame=self.on_frame)
         self._start = None
 
     def camera(self) -> np.ndarray:
