@@ -1,5 +1,5 @@
-"""Renders the realistic world (world.Scene) through the car's camera: two compiled loops
-per frame.
+"""Renders the realistic world (world.Scene) through the car's camera: a floor pass and a
+walls pass, compiled, into a packed RGB frame.
 
 The camera is fixed to the car, so every pixel's ray is fixed in the car frame: once per
 camera and image size we keep its horizontal direction (unit, car frame), its slope
@@ -7,8 +7,10 @@ camera and image size we keep its horizontal direction (unit, car frame), its sl
 `floor_pass` rotates every ray by the car's yaw and looks its floor point up in the
 ground texture (the mat and the floor inside the barrier; a pyramid level per pixel, by
 its footprint), with the episode's light (ambient plus a directional light with shadow
-bands, a specular glint on glossy texels, exposure, white balance, vignetting); and
-`walls_pass` redraws the pixels whose floor point lies beyond the barrier: the barrier or,
+bands, a specular glint on glossy texels, exposure, white balance, vignetting), in three
+loops so that the two that compute vectorize (only the table reads stay scalar); and
+`walls_pass` redraws the pixels whose floor point lies beyond the barrier (and those a
+distractor inside the barrier may cover; the floor pass lists them): the barrier or,
 above its top edge, the room walls (closed-form hits of axis-aligned vertical planes, from
 per-frame tables over the camera's azimuths, `wall_tables`) or the ceiling, and the
 distractor billboards. Compiled with numba (one core, no threads; cached beside this file).
