@@ -46,6 +46,25 @@ def test_noise_has_its_sigma_and_saturates():
     assert np.array_equal(untouched, grey)
 
 
+def test_a_large_view_leaves_the_agents_frames_as_they_were(reinvent, car):
+    """A 640x480 render between steps (a video's frame) draws its noise apart: the 160x120
+    frames and the episode draws that follow are the same as without it."""
+    from deepracer_simulator import Simulator
+    spec = RandomizationSpec(enabled=True, noise_sigma=(4.0, 4.0))
+    plain, watched = (Simulator(reinvent, car, seed=3, randomization=spec) for _ in range(2))
+    for episode in range(2):
+        for sim in (plain, watched):
+            sim.reset(*reinvent.pose_at(2.0 * episode))
+        for _ in range(3):
+            for sim in (plain, watched):
+                sim.set_drive(0.1, 1.0)
+                sim.step_frame()
+            view = watched.render(640, 480)
+            assert view.std() > 0
+            assert np.array_equal(plain.render(160, 120), watched.render(160, 120))
+    assert plain.variation == watched.variation
+
+
 @pytest.mark.parametrize("field, value", [("light_level", (1.2, 0.8)), ("noise_sigma", (-1.0, 2.0)),
                                           ("road_jitter", 300), ("light_level", "bright")])
 def test_bad_spec_names_the_field(field, value):

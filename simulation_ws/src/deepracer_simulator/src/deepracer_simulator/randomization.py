@@ -105,13 +105,16 @@ def _add_saturating(pixels, noise):
 
 class NoiseSource:
     """Gaussian pixel noise: a fixed bank of unit normals scaled per reset, read at random
-    offsets (drawn from `rng`) per frame."""
+    offsets (drawn from `rng`) per frame. Images larger than half the bank (a 640x480 view
+    for a video or the docs) draw fresh noise from a generator of their own, so that
+    rendering them leaves `rng`, and the frames the agent sees, as they were."""
 
     BANK_SIZE = 1 << 17  # values in the bank (more than twice a 160x120x3 frame)
 
     def __init__(self, sigma, rng):
         self.sigma = float(sigma)
         self._rng = rng
+        self._large_rng = None
         self._bank = None
         if self.sigma > 0:  # the process's unit bank scaled: a reset costs little
             self._bank = np.rint(_unit_bank(self.BANK_SIZE) * self.sigma).astype(np.int16)
@@ -127,7 +130,9 @@ class NoiseSource:
         if n * 2 <= self.BANK_SIZE:
             start = int(self._rng.integers(0, self.BANK_SIZE - n))
             noise = self._bank[start:start + n]
-        else:  # large images (docs) draw fresh noise
-            noise = np.rint(self._rng.standard_normal(n, dtype=np.float32) * self.sigma).astype(np.int16)
+        else:  # large images (videos, docs) draw fresh noise, not from the agent's generator
+            if self._large_rng is None:
+                self._large_rng = np.random.default_rng([int(round(self.sigma * 1e6)), 17])
+            noise = np.rint(self._large_rng.standard_normal(n, dtype=np.float32) * self.sigma).astype(np.int16)
         _add_saturating(flat, noise)
         return image
