@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 from numba import njit
 
+from .jpeg import jpeg_roundtrip
+
 
 class EpisodeEffects:
     """One episode's actuator gains, dynamics, JPEG quality, motion blur and latency; `None`
@@ -82,12 +84,12 @@ class EpisodeEffects:
         length = self.blur_px(speed, rgb.shape[1])
         if not length >= 0.05:
             return rgb
-        # anchor at the last tap: a pixel averages the scene from itself up to length px above
-        # it (what streamed down into it during the exposure)
-        if not rgb.flags.c_contiguous:  # correlation: the kernel's first tap is the farthest row
-            kernel = np.ascontiguousarray(blur_kernel(length)[::-1])
-            rgb[...] = cv2.filter2D(rgb, -1, kernel, anchor=(0, len(kernel) - 1),
-                                    borderType=cv2.BORDER_REPLICATE)
+        # a pixel averages the scene from itself up to length px above it (what streamed
+        # down into it during the exposure)
+        if not rgb.flags.c_contiguous:  # a strided view: smear a contiguous copy
+            frame = np.ascontiguousarray(rgb)
+            _vertical_smear(frame.reshape(frame.shape[0], -1), length)
+            rgb[...] = frame
             return rgb
         _vertical_smear(rgb.reshape(rgb.shape[0], -1), length)
         return rgb
@@ -100,7 +102,6 @@ class EpisodeEffects:
             return rgb
         colour = rgb.ndim == 3
         if colour and rgb.flags.c_contiguous and rgb.shape[0] % 8 == 0 and rgb.shape[1] % 16 == 0:
-            from .jpeg import jpeg_roundtrip
             return jpeg_roundtrip(rgb, self.jpeg_quality, out=rgb)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if colour else rgb
         ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
@@ -119,14 +120,8 @@ def _vertical_smear(rows, length):
     w = blur_kernel(length) (n taps: the row itself and the whole rows above it weigh 1, the
     farthest the fraction), rows above the top repeating the top row, rounded to nearest.
     Bottom-up, so every row is read before it is written."""
-    whole = int(math.floor(length))
-    last = np.float32(length - whole)
-    n = whole + 2 if last > 0.0 else whole + 1
-    weights = np.ones(n, np.float32)
-    if last > 0.0:
-        weights[n - 1] = last
-    weights /= weights.sum()
-    height = rows.shape[0]
+    weights = _blur_weights(length)
+    n, height = weights.shape[0], rows.shape[0]
     acc = np.empty(rows.shape[1], np.float32)
     for y in range(height - 1, -1, -1):
         acc[:] = np.float32(0.0)
@@ -139,17 +134,25 @@ def _vertical_smear(rows, length):
             rows[y, x] = np.uint8(min(max(np.rint(acc[x]), np.float32(0.0)), np.float32(255.0)))
 
 
+@njit(cache=True, nogil=True)
+def _blur_weights(length):
+    """float32 taps of a smear `length` px long: 1 + floor(length) of 1 and a last one of the
+    fraction (none when it is 0), normalized."""
+    whole = int(math.floor(length))
+    last = np.float32(length - whole)
+    n = whole + 2 if last > 0.0 else whole + 1
+    weights = np.ones(n, np.float32)
+    if last > 0.0:
+        weights[n - 1] = last
+    return weights / weights.sum()
+
+
 def blur_kernel(length):
     """(n, 1) float32 vertical box kernel of a smear `length` px long: 1 + floor(length) taps
     of 1 and a last tap of the fraction, normalized; None below 0.05 px (nothing to see)."""
     if not length >= 0.05:
         return None
-    whole = int(math.floor(length))
-    weights = np.ones(whole + 2, dtype=np.float32)
-    weights[-1] = length - whole
-    if weights[-1] <= 0.0:
-        weights = weights[:-1]
-    return (weights / weights.sum()).reshape(-1, 1)
+    return _blur_weights(float(length)).reshape(-1, 1)
 
 
 _CAMERA_KEYS = ("focal_scale", "mount_height_m", "mount_pitch_deg")
