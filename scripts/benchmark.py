@@ -470,6 +470,9 @@ def _train_options(parser):
     parser.add_argument("--trials", type=positive_int, default=3, help="evaluation laps after training")
     parser.add_argument("--envs-per-worker", default="", help="ENVS_PER_WORKER ('' = the shipped default)")
     parser.add_argument("--rollout-workers", default="", help="ROLLOUT_WORKERS ('' = the shipped default)")
+    parser.add_argument("--stop-after-full-laps", default="",
+                        help="STOP_AFTER_FULL_LAPS ('' = the shipped default, 3; 1: stop at the "
+                             "first full-lap evaluation; 0: train the whole --minutes)")
 
 
 suite("train", "training: the PPO loop with the shipped defaults, then an evaluation", _train_options)
@@ -500,7 +503,9 @@ def train_minutes_to_full_lap(args):
         environ = {"WORLD_NAME": args.world, "LOCAL_MODEL_STORE": tmp, "TRAINING_SEED": str(args.seed),
                    "MAX_TRAINING_MINUTES": str(args.minutes), "NUMBER_OF_TRIALS": str(args.trials),
                    "HYPERPARAMETERS_FILE": args.hyperparameters, "PROGRESS_BAR": "false"}
-        for name, value in (("ENVS_PER_WORKER", args.envs_per_worker), ("ROLLOUT_WORKERS", args.rollout_workers)):
+        for name, value in (("ENVS_PER_WORKER", args.envs_per_worker),
+                            ("ROLLOUT_WORKERS", args.rollout_workers),
+                            ("STOP_AFTER_FULL_LAPS", args.stop_after_full_laps)):
             if value:
                 environ[name] = value
         progress = Progress("train", stream=sys.stderr, bar=False)

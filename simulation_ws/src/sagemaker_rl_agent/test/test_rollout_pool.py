@@ -90,6 +90,28 @@ def test_two_node_cluster_trains_with_a_worker_on_each_node(cluster, tmp_path):
     _check_traces(store, 2, 4)
     assert store.latest_checkpoint() is not None
     assert "Ray actors x 2 envs on the Ray cluster" in stream.getvalue()
+    # The seed fixes the episodes whatever the workers and envs: one env in the training
+    # process plays the same ones (positions, actions, rewards; only the clocks differ).
+    alone = dataclasses.replace(settings, rollout_workers=1, envs_per_worker=1,
+                                ray_address="", store=dataclasses.replace(
+                                    settings.store, local_root=str(tmp_path / "alone")))
+    TrainingWorker(alone, progress=Progress("training", stream=io.StringIO())).run()
+    other = alone.store.make_store()
+    for n in range(2):
+        assert _steps(store, n) == _steps(other, n)
+    assert _episodes(store) == _episodes(other)
+
+
+def _steps(store, iteration):
+    """The iteration's sim trace rows without tstamp and the wall clock."""
+    lines = store.get_bytes(layout.training_simtrace_key(iteration)).decode().splitlines()[1:]
+    return [[v for k, v in enumerate(line.split(",")[:-1]) if k != 14] for line in lines]
+
+
+def _episodes(store):
+    metrics = json.loads(store.get_bytes(layout.TRAINING_METRICS_KEY))["metrics"]
+    return [(m["phase"], m["episode"], m["trial"], m["reward_score"], m["completion_percentage"],
+             m["episode_status"]) for m in metrics]
 
 
 class KillAWorker(StopRequest):

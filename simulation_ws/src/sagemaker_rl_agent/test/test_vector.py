@@ -4,9 +4,10 @@ import pytest
 
 from markov.envs import DeepRacerRacetrackEnv
 from markov.sim_trace import SimTraceWriter, parse_sim_trace
-from markov.workers.rollout import Explorer, Rollout, play_episode
+from markov.workers.rollout import (Explorer, RowDraws, Rollout, evaluation_seeds, play_episode,
+                                    play_evaluation)
 from markov.workers.settings import SettingsError, training_settings
-from markov.workers.vector import VectorCollector, env_seed
+from markov.workers.vector import VectorCollector, action_rng, episode_seed
 
 WORLD = "easy_track"
 
@@ -35,11 +36,13 @@ def _envs(count):
             for _ in range(count)]
 
 
-def _collect(n_envs, count, seed=7, kind="categorical", **kwargs):
+def _collect(n_envs, count, seed=7, kind="categorical", first_episode=10, **kwargs):
     policy, trace = RandomPolicy(), SimTraceWriter()
-    collector = VectorCollector(_envs(n_envs), Explorer(policy, kind, seed=seed), trace)
+    explorer = Explorer(policy, kind, e_greedy_value=0.3, epsilon_steps=0, seed=seed)
+    collector = VectorCollector(_envs(n_envs), explorer, trace)
     try:
-        rollout, results = collector.collect(count, first_episode=10, seed=seed, **kwargs)
+        rollout, results = collector.collect(count, first_episode=first_episode, seed=seed,
+                                             **kwargs)
     finally:
         collector.close()
     return rollout, results, trace.lines, policy
@@ -48,16 +51,72 @@ def _collect(n_envs, count, seed=7, kind="categorical", **kwargs):
 def test_one_env_plays_what_play_episode_plays():
     rollout, results, rows, _ = _collect(1, 3)
     env = _envs(1)[0]
-    explorer, expected, trace = Explorer(RandomPolicy(), seed=7), Rollout(), SimTraceWriter()
+    explorer, expected, trace = Explorer(RandomPolicy()), Rollout(), SimTraceWriter()
     env.sim_trace = trace
-    played = [play_episode(env, explorer, {"episode": 10 + k}, expected, seed=7 if k == 0 else None)
-              for k in range(3)]
+    played = []
+    for episode in range(10, 13):  # each episode seeded from the training seed and its number
+        explorer.rng = action_rng(7, episode)
+        played.append(play_episode(env, explorer, {"episode": episode}, expected,
+                                   seed=episode_seed(7, episode)))
     assert [(r.episode, r.reward, r.steps, r.status) for r in results] == \
            [(r.episode, r.reward, r.steps, r.status) for r in played]
     assert rollout.actions == expected.actions and rollout.rewards == expected.rewards
     assert rollout.dones == expected.dones and rollout.log_probs == expected.log_probs
     strip = [row.rsplit(",", 1)[0] for row in rows]  # without the wall clock
     assert strip == [row.rsplit(",", 1)[0] for row in trace.lines]
+
+
+def _without_clock(rows):
+    """Rows without the wall clock and the tstamp (each env's simulated clock runs on over
+    the episodes it plays)."""
+    return [",".join(field for k, field in enumerate(row.split(",")[:-1]) if k != 14)
+            for row in rows]
+
+
+@pytest.mark.parametrize("kind", ["categorical", "e-greedy"])
+def test_a_seed_gives_the_same_episodes_whatever_the_number_of_envs(kind):
+    # Episode n draws from generators seeded by the seed and n alone, so which env plays it
+    # does not matter: 1, 3 and 4 envs give the same steps, results and sim trace rows.
+    runs = [_collect(n, 9, kind=kind) for n in (1, 3, 4)]
+    one = runs[0]
+    for rollout, results, rows, _ in runs[1:]:
+        assert [(r.episode, r.reward, r.steps, r.status) for r in results] == \
+               [(r.episode, r.reward, r.steps, r.status) for r in one[1]]
+        assert rollout.actions == one[0].actions and rollout.rewards == one[0].rewards
+        assert _without_clock(rows) == _without_clock(one[2])
+    # and the first episode numbered 12 is the same as the third of a run from 10
+    rollout, results, _, _ = _collect(2, 2, kind=kind, first_episode=12)
+    assert [(r.episode, r.reward, r.steps) for r in results] == \
+           [(r.episode, r.reward, r.steps) for r in one[1][2:4]]
+
+
+def test_row_draws_give_each_row_its_own_generator():
+    draws = RowDraws([np.random.default_rng(1), np.random.default_rng(2)])
+    assert np.array_equal(draws.random(2), [np.random.default_rng(1).random(),
+                                            np.random.default_rng(2).random()])
+    normal = RowDraws([np.random.default_rng(3)]).standard_normal((1, 2), dtype=np.float32)
+    assert np.array_equal(normal, np.random.default_rng(3).standard_normal(2, dtype=np.float32)[None])
+    assert RowDraws([np.random.default_rng(4)]).random((1, 1)).item() == \
+        np.random.default_rng(4).random((1, 1)).item()
+    with pytest.raises(ValueError, match="2 rows"):
+        draws.random(3)
+
+
+def test_the_evaluation_in_lockstep_plays_what_one_env_plays():
+    policy, seeds = RandomPolicy(), evaluation_seeds(5, 3, 5)
+    alone = play_evaluation(_envs(1)[0], policy, 5, seeds=seeds)
+    envs = _envs(3)
+    together = play_evaluation(envs, policy, 5, seeds=seeds)
+    assert max(policy.batches) == 3
+    assert [(r.episode, r.reward, r.steps, r.status, r.progress) for r in together] == \
+           [(r.episode, r.reward, r.steps, r.status, r.progress) for r in alone]
+    assert [r.episode for r in alone] == [0, 1, 2, 3, 4]
+    assert all(env.sim_trace is not None and not env.sim_trace.lines for env in envs)
+    assert evaluation_seeds(None, 3, 5) is None and evaluation_seeds(5, 4, 5) != seeds
+    polls = []
+    stopped = play_evaluation(_envs(3), policy, 5, seeds=seeds,
+                              should_stop=lambda: polls.append(1) or len(polls) > 3)
+    assert stopped == []  # no trial finished in 3 steps
 
 
 def test_episodes_of_many_envs_come_back_in_order_with_their_own_rows():
@@ -114,9 +173,10 @@ def test_no_new_episode_once_may_start_is_false_and_stop_drops_unfinished():
     assert all(rollout.dones[-1:])  # only finished episodes
 
 
-def test_env_seeds_keep_env_zero_and_differ_by_global_index():
-    assert env_seed(None, 3) is None and env_seed(5, 0) == 5
-    assert len({env_seed(5, i) for i in range(8)}) == 8 and env_seed(5, 2) == env_seed(5, 2)
+def test_episode_seeds_depend_on_the_seed_and_the_episode_only():
+    assert episode_seed(None, 3) is None and episode_seed(5, 2) == episode_seed(5, 2)
+    assert len({episode_seed(5, i) for i in range(50)} | {episode_seed(6, 0)}) == 51
+    assert action_rng(5, 2).random() == action_rng(5, 2).random() != action_rng(5, 3).random()
 
 
 def test_envs_per_worker_setting():

@@ -10,8 +10,8 @@ with a `VectorCollector`. `collect` sends the current policy weights with one
 same `(Rollout, [EpisodeResult])` as the in-process collector, the blocks in
 episode order, their sim trace rows appended to `trace`.
 
-Same seed and same worker count give the same episodes: worker w's explorer and
-envs are seeded from the training seed and their global index. A worker that
+A training seed fixes the episodes whatever the worker count: episode n is seeded
+from the seed and n (markov.workers.vector), whichever worker plays it. A worker that
 dies (its process killed) is replaced by a new actor, which plays its block
 again; the iteration completes and the log says so. A cluster that goes away
 raises `RolloutPoolError`.
@@ -33,9 +33,6 @@ import ray
 from ray.exceptions import RayActorError
 
 from markov.workers.rollout import Rollout
-from markov.workers.vector import env_seed
-
-_EXPLORER_SEED_BASE = 1_000_000  # explorer seeds use indices beyond any env's
 _PROBE_EVERY_S = 5.0  # while waiting for the workers: is the cluster still there?
 _PROBE_TIMEOUT_S = 3.0
 # Set in every worker process before it starts: its native libraries use one thread.
@@ -101,10 +98,9 @@ class _Worker:
                                     n_actions=None if continuous else metadata.n_actions,
                                     seed=seed, obs_shape=camera_obs_shape(metadata.sensor))
         self.explorer = Explorer(self.policy, hp.exploration_type, hp.e_greedy_value,
-                                 hp.epsilon_steps, seed=env_seed(seed, _EXPLORER_SEED_BASE + index))
+                                 hp.epsilon_steps)  # seeded episodes bring their own draws
         envs = make_training_envs(settings, user, settings.envs_per_worker)
-        self.collector = VectorCollector(envs, self.explorer, SimTraceWriter(),
-                                         seed_offset=index * settings.envs_per_worker)
+        self.collector = VectorCollector(envs, self.explorer, SimTraceWriter())
 
     def pid(self) -> int:
         return os.getpid()

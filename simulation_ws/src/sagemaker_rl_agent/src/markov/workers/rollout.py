@@ -86,20 +86,26 @@ class Explorer:
         return actions[0], None
 
 
-    def choose_batch(self, obs_batch):
+    def choose_batch(self, obs_batch, rngs=None):
         """(actions, log-probs or None) for a batch of observations (B, 120, 160, 1) uint8:
-        one policy call for the batch; the same random draws, row by row, as B single calls."""
+        one policy call for the batch. `rngs`: one numpy Generator per row, which makes that
+        row's draws (an episode's own); None: the explorer's, row by row, the same draws as
+        B single calls."""
         count = len(obs_batch)
+        if rngs is not None and len(rngs) != count:
+            raise ValueError(f"choose_batch: {len(rngs)} generators for {count} observations")
         if self.kind == "categorical":
             self.steps_done += count
-            actions, log_probs, _ = self.policy.act(obs_batch, rng=self.rng, with_value=False)
+            rng = self.rng if rngs is None else RowDraws(rngs)
+            actions, log_probs, _ = self.policy.act(obs_batch, rng=rng, with_value=False)
             return list(actions), [float(p) for p in log_probs]
         greedy_rows, actions = [], [None] * count
         for row in range(count):
             self.steps_done += 1
-            if self.rng.random() < self.epsilon:
-                actions[row] = (self.rng.uniform(-1.0, 1.0, 2).astype(np.float32)
-                                if self.policy.continuous else int(self.rng.integers(self.policy.n_actions)))
+            rng = self.rng if rngs is None else rngs[row]
+            if rng.random() < self.epsilon:
+                actions[row] = (rng.uniform(-1.0, 1.0, 2).astype(np.float32)
+                                if self.policy.continuous else int(rng.integers(self.policy.n_actions)))
             else:
                 greedy_rows.append(row)
         if greedy_rows:
@@ -107,6 +113,27 @@ class Explorer:
             for row, action in zip(greedy_rows, chosen):
                 actions[row] = action
         return actions, [None] * count
+
+
+class RowDraws:
+    """Stands in for a numpy Generator in a batched policy call: the draws of row r (the first
+    axis) come from `generators[r]`. A batch of one draws exactly what its generator would."""
+
+    def __init__(self, generators):
+        self.generators = list(generators)
+
+    def _rows(self, method, size, **kwargs):
+        shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+        if not shape or shape[0] != len(self.generators):
+            raise ValueError(f"RowDraws: {len(self.generators)} rows, asked for shape {shape}")
+        row_shape = shape[1:] or None
+        return np.asarray([getattr(g, method)(size=row_shape, **kwargs) for g in self.generators])
+
+    def random(self, size):
+        return self._rows("random", size)
+
+    def standard_normal(self, size, dtype=np.float64):
+        return self._rows("standard_normal", size, dtype=dtype)
 
 
 def greedy(policy):
@@ -190,21 +217,69 @@ def evaluation_starts(track_length: float, count: int) -> List[float]:
     return [k * track_length / count for k in range(count)]
 
 
-def play_evaluation(env, policy, count, should_stop=None, on_episode=None):
+def evaluation_seeds(seed: Optional[int], iteration: int, count: int) -> Optional[List[int]]:
+    """The env seeds of the `count` greedy evaluation episodes after iteration `iteration`
+    for a training seed (None: unseeded; the envs go on with their own generators)."""
+    if seed is None:
+        return None
+    state = np.random.SeedSequence([int(seed), int(iteration), 2]).generate_state(count)
+    return [int(value) for value in state]
+
+
+def play_evaluation(envs, policy, count, seeds=None, should_stop=None, on_episode=None):
     """`count` greedy episodes from starts spread round the track, no sim trace.
 
-    Returns the finished EpisodeResults (fewer when `should_stop()` turned true).
+    `envs`: an env or a list of them; the episodes are played in lockstep on up to `count`
+    of them, with one batched greedy policy call per step. Trial j starts at
+    `evaluation_starts(...)[j]` as episode number j, its env reset with `seeds[j]` when
+    given. Returns the finished EpisodeResults in trial order (when `should_stop()` turned
+    true: those before the first unfinished trial). `on_episode(result)` is called as
+    each trial ends.
     """
-    choose, results = greedy(policy), []
-    saved_trace, env.sim_trace = env.sim_trace, None
+    envs = list(envs) if isinstance(envs, (list, tuple)) else [envs]
+    envs = envs[:max(1, count)]
+    starts = evaluation_starts(envs[0].tracks[False].length, count)
+    saved_traces = [env.sim_trace for env in envs]
+    playing, done, next_trial = {}, {}, 0  # env index -> [trial, obs, reward, start_ms]
+
+    def start(i):
+        nonlocal next_trial
+        if next_trial >= count:
+            return
+        start_ms = now_ms()
+        obs, _ = envs[i].reset(seed=None if seeds is None else seeds[next_trial],
+                               options={"start_s": starts[next_trial], "episode": next_trial})
+        playing[i] = [next_trial, obs, 0.0, start_ms]
+        next_trial += 1
     try:
-        for start_s in evaluation_starts(env.tracks[False].length, count):
-            result = play_episode(env, choose, {"start_s": start_s}, should_stop=should_stop)
-            if result is None:
+        for env in envs:
+            env.sim_trace = None
+        for i in range(len(envs)):
+            start(i)
+        while playing:
+            if should_stop is not None and should_stop():
                 break
-            results.append(result)
-            if on_episode is not None:
-                on_episode(result)
+            order = sorted(playing)
+            actions, _, _ = policy.act(np.stack([playing[i][1] for i in order]), greedy=True,
+                                       with_value=False)
+            for i, action in zip(order, actions):
+                state = playing[i]
+                state[1], reward, terminated, truncated, info = envs[i].step(action)
+                state[2] += reward
+                if terminated or truncated:
+                    result = EpisodeResult(
+                        episode=info["episode"], reward=state[2], progress=info["progress"],
+                        steps=info["steps"], status=info["episode_status"],
+                        lap_time=info["lap_time"], start_ms=state[3], end_ms=now_ms())
+                    done[state[0]] = result
+                    del playing[i]
+                    if on_episode is not None:
+                        on_episode(result)
+                    start(i)
     finally:
-        env.sim_trace = saved_trace
+        for env, trace in zip(envs, saved_traces):
+            env.sim_trace = trace
+    results = []
+    while len(results) in done:
+        results.append(done[len(results)])
     return results

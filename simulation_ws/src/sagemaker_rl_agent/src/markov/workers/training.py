@@ -33,7 +33,7 @@ from markov.store import NotFoundError, layout
 from markov.workers import checkpoints
 from markov.workers.cli import run_worker
 from markov.workers.progress import IterationReport, Progress, StopRequest
-from markov.workers.rollout import Explorer, play_evaluation
+from markov.workers.rollout import Explorer, evaluation_seeds, play_evaluation
 from markov.workers.settings import TrainingSettings, training_settings
 from markov.workers.userfiles import (check_same_model, check_user_files, stored_metadata,
                                       upload_user_files)
@@ -164,7 +164,7 @@ class TrainingWorker:
             self.pool = RolloutPool(settings, self.progress.line)
         envs = make_training_envs(settings, user, 1 if self.pool else settings.envs_per_worker,
                                   self.episodes)
-        self.env = envs[0]  # also plays the evaluation episodes
+        self.envs, self.env = envs, envs[0]  # they also play the evaluation episodes
         self.collector = VectorCollector(envs, self.explorer, self.trace)
         from markov.watch.feed import LiveFeed, make_feed
         feed = make_feed(self.env.sim_trace, settings)  # for scripts/viewer.py; idle when nobody
@@ -201,7 +201,6 @@ class TrainingWorker:
                          self.hp.term_cond_max_episodes - self.episodes)
             t0 = time.perf_counter()
             rollout, results = self._collect(wanted, seed)
-            seed = None
             played_s = time.perf_counter() - t0
             if self.stop() and results:
                 # Stopped mid-iteration: train on the episodes finished so far and save them
@@ -308,8 +307,10 @@ class TrainingWorker:
 
         Returns (results, mean progress, best?, race summary line or None).
         """
+        count = self.settings.eval_episodes
         evaluation = [] if self.stop() else play_evaluation(
-            self.env, self.policy, self.settings.eval_episodes, should_stop=self.stop)
+            self.envs, self.policy, count, seeds=evaluation_seeds(self.settings.seed, self.n, count),
+            should_stop=self.stop)
         for trial, result in enumerate(evaluation, 1):
             self.metrics.add_episode(episode=self.episodes, trial=trial, reward=result.reward,
                                      progress=result.progress, status=result.status,

@@ -6,8 +6,14 @@ envs still playing (`Explorer.choose_batch`), then each env steps. Episodes stay
 DeepRacer episodes: each has its own number (given at reset, so its start
 position follows the env's start schedule), its own reward function call and
 rules, and its own sim trace rows. Episode numbers `first_episode ..
-first_episode + count - 1` go to the envs in the order they become free, which
-is fixed by the lockstep, so a seed fixes every episode.
+first_episode + count - 1` go to the envs in the order they become free.
+
+With a training seed, episode n is seeded from the seed and n alone
+(`episode_seed`, `action_rng`): its env's randomness (scene, randomization,
+obstacles) and the explorer's draws for its steps. So an episode is the same
+whichever env or worker plays it: the seed fixes the episodes whatever
+ENVS_PER_WORKER and ROLLOUT_WORKERS are (up to float rounding, which differs
+between batch sizes in the last bit and can, rarely, tip a sampled action).
 
 `collect` returns the same `(Rollout, [EpisodeResult])` that playing the
 episodes one by one with `play_episode` gives: episodes in number order, each
@@ -25,14 +31,16 @@ from markov.metrics import now_ms
 from markov.workers.rollout import EpisodeResult, Rollout
 
 
-def env_seed(seed: Optional[int], index: int) -> Optional[int]:
-    """The reset seed of env `index` (its global index over every worker) for a training seed:
-    env 0 gets the seed itself (one env behaves as before), the others independent streams."""
+def episode_seed(seed: Optional[int], episode: int) -> Optional[int]:
+    """The env seed of training episode `episode` (its number) for a training seed (None: None)."""
     if seed is None:
         return None
-    if index == 0:
-        return int(seed)
-    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+    return int(np.random.SeedSequence([int(seed), int(episode)]).generate_state(1)[0])
+
+
+def action_rng(seed: int, episode: int) -> np.random.Generator:
+    """The generator of the explorer's draws in training episode `episode` for a training seed."""
+    return np.random.default_rng([int(seed), int(episode), 1])
 
 
 def make_training_envs(settings, user, count, episode_offset=0):
@@ -64,6 +72,7 @@ class _Playing:
     episode: int
     start_ms: int
     obs: np.ndarray
+    rng: Optional[np.random.Generator]  # the explorer's draws (None: the explorer's own)
     reward: float = 0.0
     rollout: Rollout = field(default_factory=Rollout)
 
@@ -75,14 +84,12 @@ class VectorCollector:
     - `explorer`: an `Explorer` (its `choose_batch` picks the actions).
     - `trace`: the SimTraceWriter that receives every finished episode's rows, in
       episode order (None: rows are dropped).
-    - `seed_offset`: global index of `envs[0]` (envs of other workers come before it).
     """
 
-    def __init__(self, envs, explorer, trace=None, seed_offset=0):
+    def __init__(self, envs, explorer, trace=None):
         if not envs:
             raise ValueError("VectorCollector: give at least one env")
         self.envs, self.explorer, self.trace = list(envs), explorer, trace
-        self.seed_offset = int(seed_offset)
 
     def collect(self, count: int, first_episode: int, seed: Optional[int] = None,
                 should_stop: Optional[Callable[[], bool]] = None,
@@ -90,7 +97,9 @@ class VectorCollector:
                 on_episode: Optional[Callable[[EpisodeResult], None]] = None):
         """Play up to `count` episodes numbered from `first_episode`; return (Rollout, results).
 
-        `seed` seeds each env's first reset (env i: `env_seed(seed, seed_offset + i)`).
+        `seed`: the training seed; episode n's env reset and action draws are seeded from
+        it and n (`episode_seed`, `action_rng`). None: the envs and the explorer go on
+        with their own generators.
         `may_start()` is asked before each new episode (false: start no more; the
         running ones finish). `should_stop()` is polled every step: when it turns true
         the unfinished episodes are dropped, and so are finished ones numbered after the
@@ -100,7 +109,6 @@ class VectorCollector:
         playing: Dict[int, _Playing] = {}
         done: Dict[int, tuple] = {}  # episode -> (result, its Rollout, its trace rows)
         next_episode = first_episode
-        seeds = [env_seed(seed, self.seed_offset + i) for i in range(len(self.envs))]
         stopped = False
 
         def start(i):
@@ -108,9 +116,10 @@ class VectorCollector:
             if next_episode >= first_episode + count or (may_start is not None and not may_start()):
                 return
             start_ms = now_ms()
-            obs, _ = self.envs[i].reset(seed=seeds[i], options={"episode": next_episode})
-            seeds[i] = None
-            playing[i] = _Playing(next_episode, start_ms, obs)
+            obs, _ = self.envs[i].reset(seed=episode_seed(seed, next_episode),
+                                        options={"episode": next_episode})
+            rng = None if seed is None else action_rng(seed, next_episode)
+            playing[i] = _Playing(next_episode, start_ms, obs, rng)
             next_episode += 1
 
         for i in range(len(self.envs)):
@@ -121,7 +130,9 @@ class VectorCollector:
                 stopped = True
                 break
             order = sorted(playing)
-            actions, log_probs = self.explorer.choose_batch(np.stack([playing[i].obs for i in order]))
+            rngs = None if seed is None else [playing[i].rng for i in order]
+            actions, log_probs = self.explorer.choose_batch(
+                np.stack([playing[i].obs for i in order]), rngs)
             for i, action, log_prob in zip(order, actions, log_probs):
                 state = playing[i]
                 obs, reward, terminated, truncated, info = self.envs[i].step(action)
