@@ -7,7 +7,8 @@ from markov.sim_trace import SimTraceWriter, parse_sim_trace
 from markov.workers.rollout import (Explorer, RowDraws, Rollout, evaluation_seeds, play_episode,
                                     play_evaluation)
 from markov.workers.settings import SettingsError, training_settings
-from markov.workers.vector import VectorCollector, action_rng, episode_seed
+from markov.workers.vector import (EnvStepper, VectorCollector, action_rng, episode_seed,
+                                   step_threads)
 
 WORLD = "easy_track"
 
@@ -36,10 +37,10 @@ def _envs(count):
             for _ in range(count)]
 
 
-def _collect(n_envs, count, seed=7, kind="categorical", first_episode=10, **kwargs):
+def _collect(n_envs, count, seed=7, kind="categorical", first_episode=10, threads=1, **kwargs):
     policy, trace = RandomPolicy(), SimTraceWriter()
     explorer = Explorer(policy, kind, e_greedy_value=0.3, epsilon_steps=0, seed=seed)
-    collector = VectorCollector(_envs(n_envs), explorer, trace)
+    collector = VectorCollector(_envs(n_envs), explorer, trace, threads=threads)
     try:
         rollout, results = collector.collect(count, first_episode=first_episode, seed=seed,
                                              **kwargs)
@@ -90,6 +91,43 @@ def test_a_seed_gives_the_same_episodes_whatever_the_number_of_envs(kind):
            [(r.episode, r.reward, r.steps) for r in one[1][2:4]]
 
 
+def test_envs_stepped_in_threads_play_the_same_episodes():
+    rollout, results, rows, _ = _collect(4, 9, threads=2)
+    single = _collect(4, 9, threads=1)
+    assert [(r.episode, r.reward, r.steps, r.status) for r in results] == \
+           [(r.episode, r.reward, r.steps, r.status) for r in single[1]]
+    assert rollout.actions == single[0].actions and rollout.rewards == single[0].rewards
+    assert all(np.array_equal(a, b) for a, b in zip(rollout.obs, single[0].obs))
+    assert _without_clock(rows) == _without_clock(single[2])
+
+
+def test_the_stepper_advances_backends_in_threads_then_finishes_in_order():
+    import threading
+
+    envs = _envs(3)
+    seen = []
+    for env in envs:
+        env.reset(seed=1)
+        backend_step = env.backend.step
+
+        def step(steering, speed, backend_step=backend_step):
+            seen.append(threading.current_thread().name)
+            return backend_step(steering, speed)
+        env.backend.step = step
+    stepper = EnvStepper(2)
+    try:
+        out = stepper.step(envs, [1, 2, 3])
+    finally:
+        stepper.close()
+    assert all(name.startswith("env-step") for name in seen) and len(seen) == 3
+    twins = _envs(3)
+    for env, action, got in zip(twins, [1, 2, 3], out):
+        env.reset(seed=1)
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert np.array_equal(obs, got[0]) and reward == got[1] and info["steps"] == 1
+    assert 1 <= step_threads(8) <= 8 and step_threads(1) == 1
+
+
 def test_row_draws_give_each_row_its_own_generator():
     draws = RowDraws([np.random.default_rng(1), np.random.default_rng(2)])
     assert np.array_equal(draws.random(2), [np.random.default_rng(1).random(),
@@ -105,8 +143,11 @@ def test_row_draws_give_each_row_its_own_generator():
 def test_the_evaluation_in_lockstep_plays_what_one_env_plays():
     policy, seeds = RandomPolicy(), evaluation_seeds(5, 3, 5)
     alone = play_evaluation(_envs(1)[0], policy, 5, seeds=seeds)
-    envs = _envs(3)
-    together = play_evaluation(envs, policy, 5, seeds=seeds)
+    envs, stepper = _envs(3), EnvStepper(2)
+    try:
+        together = play_evaluation(envs, policy, 5, seeds=seeds, stepper=stepper)
+    finally:
+        stepper.close()
     assert max(policy.batches) == 3
     assert [(r.episode, r.reward, r.steps, r.status, r.progress) for r in together] == \
            [(r.episode, r.reward, r.steps, r.status, r.progress) for r in alone]

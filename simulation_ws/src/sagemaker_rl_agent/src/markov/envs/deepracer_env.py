@@ -275,12 +275,23 @@ class DeepRacerRacetrackEnv(gymnasium.Env):
     # ---------------------------------------------------------------- step
     def step(self, action):
         """Apply `action` for one camera frame: (obs, reward, terminated, truncated, info)."""
+        return self.finish_step(self.advance(action))
+
+    def advance(self, action):
+        """The first half of `step`: drive the backend one frame with `action` and return
+        what `finish_step` needs. It touches only this env's backend (the simulator and its
+        renderer, which release the GIL), so several envs may advance in parallel threads;
+        `finish_step` (rules, reward function, sim trace) then runs in the caller's order."""
         if self._done:
             raise gymnasium.error.ResetNeeded("call reset() before step(): the episode has ended"
                                               if self._image is not None else
                                               "call reset() before the first step()")
         steer_deg, steer_rad, speed, index = self._drive(action)
-        frame = self.backend.step(steer_rad, speed)
+        return self.backend.step(steer_rad, speed), steer_deg, speed, index
+
+    def finish_step(self, advanced):
+        """The second half of `step` for what `advance` returned: the step's 5-tuple."""
+        frame, steer_deg, speed, index = advanced
         crashed = self._race is not None and self._race.after_step(frame)
         self.steps = steps = self.steps + 1
         track = self.track

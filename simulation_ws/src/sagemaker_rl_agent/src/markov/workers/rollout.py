@@ -1,9 +1,9 @@
 """Playing episodes with a PPO policy: exploring ones for training, greedy ones for evaluation.
 
-Each step calls the policy tower alone on one image (batch 1, a traced
-tf.function); the value tower and, for e-greedy, the log-probabilities of the
-actions taken run afterwards in batches over the whole rollout, which halves
-the per-step cost. `Rollout.to_buffer` returns the finished RolloutBuffer.
+Each step calls the policy tower alone on the images of the envs playing (a
+traced tf.function); the value tower and the log-probabilities of the actions
+taken run afterwards in batches over the whole rollout, which halves the
+per-step cost. `Rollout.to_buffer` returns the finished RolloutBuffer.
 """
 import math
 from dataclasses import dataclass, field
@@ -158,29 +158,33 @@ class Rollout:
         return len(self.rewards)
 
     def to_buffer(self, policy, gamma, lam):
-        """A finished RolloutBuffer: values (and missing log-probs) computed in batches.
+        """A finished RolloutBuffer: the values and the log-probs of the actions taken,
+        computed in batches of `_BATCH` over the whole rollout.
 
-        Every episode in it has ended; one cut at the step limit (time_up) counts as
-        ended too (no bootstrap from V of its last state).
+        The log-probs recorded while playing are not used: they came from policy calls
+        batched by how many envs were playing, and their last bits differ between batch
+        sizes, which Adam's normalised steps turn into visibly different weights. Computed
+        here, in episode order, they are the same for any ENVS_PER_WORKER and worker count,
+        and so is the update. Every episode in it has ended; one cut at the step limit
+        (time_up) counts as ended too (no bootstrap from V of its last state).
         """
         from markov.ppo.buffer import RolloutBuffer
 
         obs = np.stack(self.obs)
         actions = np.asarray(self.actions)
-        values = policy.predict_values(obs, batch_size=_BATCH)
-        log_probs = self.log_probs
-        if any(p is None for p in log_probs):
-            log_probs = _log_probs(policy, obs, actions)
+        log_probs, values = _log_probs_and_values(policy, obs, actions)
         return RolloutBuffer.from_arrays(obs, actions, log_probs, values, self.rewards,
                                          self.dones, last_value=0.0, gamma=gamma, lam=lam)
 
 
-def _log_probs(policy, obs, actions):
-    parts = []
+def _log_probs_and_values(policy, obs, actions):
+    """(log-probs of `actions`, V(s)) over `obs`, `_BATCH` images at a time."""
+    log_parts, value_parts = [], []
     for i in range(0, len(obs), _BATCH):
-        log_probs, _, _ = policy.evaluate(obs[i:i + _BATCH], actions[i:i + _BATCH])
-        parts.append(log_probs.numpy())
-    return np.concatenate(parts)
+        log_probs, _, values = policy.evaluate(obs[i:i + _BATCH], actions[i:i + _BATCH])
+        log_parts.append(log_probs.numpy())
+        value_parts.append(values.numpy())
+    return np.concatenate(log_parts), np.concatenate(value_parts)
 
 
 def play_episode(env, choose, reset_options=None, rollout=None, should_stop=None, seed=None):
@@ -226,7 +230,8 @@ def evaluation_seeds(seed: Optional[int], iteration: int, count: int) -> Optiona
     return [int(value) for value in state]
 
 
-def play_evaluation(envs, policy, count, seeds=None, should_stop=None, on_episode=None):
+def play_evaluation(envs, policy, count, seeds=None, should_stop=None, on_episode=None,
+                    stepper=None):
     """`count` greedy episodes from starts spread round the track, no sim trace.
 
     `envs`: an env or a list of them; the episodes are played in lockstep on up to `count`
@@ -234,7 +239,8 @@ def play_evaluation(envs, policy, count, seeds=None, should_stop=None, on_episod
     `evaluation_starts(...)[j]` as episode number j, its env reset with `seeds[j]` when
     given. Returns the finished EpisodeResults in trial order (when `should_stop()` turned
     true: those before the first unfinished trial). `on_episode(result)` is called as
-    each trial ends.
+    each trial ends. `stepper`: a markov.workers.vector.EnvStepper that advances the envs
+    in parallel threads (None: one after the other).
     """
     envs = list(envs) if isinstance(envs, (list, tuple)) else [envs]
     envs = envs[:max(1, count)]
@@ -262,9 +268,11 @@ def play_evaluation(envs, policy, count, seeds=None, should_stop=None, on_episod
             order = sorted(playing)
             actions, _, _ = policy.act(np.stack([playing[i][1] for i in order]), greedy=True,
                                        with_value=False)
-            for i, action in zip(order, actions):
+            stepped = (stepper.step([envs[i] for i in order], actions) if stepper is not None
+                       else [envs[i].step(action) for i, action in zip(order, actions)])
+            for i, outcome in zip(order, stepped):
                 state = playing[i]
-                state[1], reward, terminated, truncated, info = envs[i].step(action)
+                state[1], reward, terminated, truncated, info = outcome
                 state[2] += reward
                 if terminated or truncated:
                     result = EpisodeResult(

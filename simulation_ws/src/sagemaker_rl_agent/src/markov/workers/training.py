@@ -37,7 +37,7 @@ from markov.workers.rollout import Explorer, evaluation_seeds, play_evaluation
 from markov.workers.settings import TrainingSettings, training_settings
 from markov.workers.userfiles import (check_same_model, check_user_files, stored_metadata,
                                       upload_user_files)
-from markov.workers.vector import VectorCollector, make_training_envs
+from markov.workers.vector import VectorCollector, make_training_envs, step_threads
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,8 @@ class TrainingWorker:
         envs = make_training_envs(settings, user, 1 if self.pool else settings.envs_per_worker,
                                   self.episodes)
         self.envs, self.env = envs, envs[0]  # they also play the evaluation episodes
-        self.collector = VectorCollector(envs, self.explorer, self.trace)
+        self.collector = VectorCollector(envs, self.explorer, self.trace,
+                                         threads=step_threads(len(envs)))
         from markov.watch.feed import LiveFeed, make_feed
         feed = make_feed(self.env.sim_trace, settings)  # for scripts/viewer.py; idle when nobody
         if feed is not None:  # watches; the car and camera of env 0, every env's episodes
@@ -310,7 +311,7 @@ class TrainingWorker:
         count = self.settings.eval_episodes
         evaluation = [] if self.stop() else play_evaluation(
             self.envs, self.policy, count, seeds=evaluation_seeds(self.settings.seed, self.n, count),
-            should_stop=self.stop)
+            should_stop=self.stop, stepper=self.collector.stepper)
         for trial, result in enumerate(evaluation, 1):
             self.metrics.add_episode(episode=self.episodes, trial=trial, reward=result.reward,
                                      progress=result.progress, status=result.status,

@@ -22,6 +22,7 @@ With one env it takes the same actions from the same random draws as
 `play_episode` with the same explorer. No ray, no ROS; TensorFlow only through
 the explorer's policy.
 """
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -41,6 +42,38 @@ def episode_seed(seed: Optional[int], episode: int) -> Optional[int]:
 def action_rng(seed: int, episode: int) -> np.random.Generator:
     """The generator of the explorer's draws in training episode `episode` for a training seed."""
     return np.random.default_rng([int(seed), int(episode), 1])
+
+
+def step_threads(envs: int) -> int:
+    """Threads that step `envs` envs: one per core this process may use, at most one per env."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(int(envs), cores))
+
+
+class EnvStepper:
+    """Steps several envs at once: their backends (simulator and renderer, compiled code that
+    releases the GIL) advance in `threads` parallel threads, then the rest of each step (rules,
+    reward function, sim trace) runs in the order given. With one thread, or one env, it is
+    `env.step` one after the other. The results are the same either way."""
+
+    def __init__(self, threads: int = 1):
+        self.threads = max(1, int(threads))
+        self._executor = None
+        if self.threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="env-step")
+
+    def step(self, envs, actions) -> list:
+        """[env.step(action) for each pair], the backends advanced in parallel."""
+        if self._executor is None or len(envs) < 2:
+            return [env.step(action) for env, action in zip(envs, actions)]
+        advanced = list(self._executor.map(lambda env, action: env.advance(action), envs, actions))
+        return [env.finish_step(one) for env, one in zip(envs, advanced)]
+
+    def close(self):
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
 
 def make_training_envs(settings, user, count, episode_offset=0):
@@ -84,12 +117,15 @@ class VectorCollector:
     - `explorer`: an `Explorer` (its `choose_batch` picks the actions).
     - `trace`: the SimTraceWriter that receives every finished episode's rows, in
       episode order (None: rows are dropped).
+    - `threads`: threads that advance the envs' simulators together (`EnvStepper`); the
+      episodes are the same with any number.
     """
 
-    def __init__(self, envs, explorer, trace=None):
+    def __init__(self, envs, explorer, trace=None, threads=1):
         if not envs:
             raise ValueError("VectorCollector: give at least one env")
         self.envs, self.explorer, self.trace = list(envs), explorer, trace
+        self.stepper = EnvStepper(threads)
 
     def collect(self, count: int, first_episode: int, seed: Optional[int] = None,
                 should_stop: Optional[Callable[[], bool]] = None,
@@ -133,9 +169,10 @@ class VectorCollector:
             rngs = None if seed is None else [playing[i].rng for i in order]
             actions, log_probs = self.explorer.choose_batch(
                 np.stack([playing[i].obs for i in order]), rngs)
-            for i, action, log_prob in zip(order, actions, log_probs):
+            stepped = self.stepper.step([self.envs[i] for i in order], actions)
+            for i, action, log_prob, outcome in zip(order, actions, log_probs, stepped):
                 state = playing[i]
-                obs, reward, terminated, truncated, info = self.envs[i].step(action)
+                obs, reward, terminated, truncated, info = outcome
                 finished = terminated or truncated
                 state.reward += reward
                 steps = state.rollout
@@ -186,5 +223,6 @@ class VectorCollector:
         return rollout, results
 
     def close(self):
+        self.stepper.close()
         for env in self.envs:
             env.close()
