@@ -101,6 +101,30 @@ def test_envs_stepped_in_threads_play_the_same_episodes():
     assert _without_clock(rows) == _without_clock(single[2])
 
 
+def test_realistic_world_envs_stepped_in_threads_see_the_same_frames():
+    # The training default: the realistic world with the standard randomization through the
+    # car's lens (scene, light, noise, blur, JPEG per episode). Frames made in two threads at
+    # once must be the frames made one after the other (no work buffer shared between envs).
+    from markov.workers.userfiles import check_user_files
+    from markov.workers.vector import make_training_envs
+
+    settings = training_settings({"WORLD_NAME": WORLD})
+    assert settings.randomization_file == "standard"
+    user = check_user_files(settings)
+    runs = []
+    for threads in (2, 1):
+        explorer = Explorer(RandomPolicy(), seed=4)
+        collector = VectorCollector(make_training_envs(settings, user, 3), explorer, threads=threads)
+        try:
+            runs.append(collector.collect(5, 0, seed=4))
+        finally:
+            collector.close()
+    (threaded, results), (serial, expected) = runs
+    assert [(r.reward, r.steps) for r in results] == [(r.reward, r.steps) for r in expected]
+    assert len(threaded) == len(serial) > 20
+    assert all(np.array_equal(a, b) for a, b in zip(threaded.obs, serial.obs))
+
+
 def test_the_stepper_advances_backends_in_threads_then_finishes_in_order():
     import threading
 

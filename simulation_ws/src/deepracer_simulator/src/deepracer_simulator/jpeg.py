@@ -21,6 +21,7 @@ a[(8 r + n) * NBP + B], so that every 1-D transform is plain vector arithmetic o
 16 consecutive blocks (one AVX-512 register) in both directions.
 """
 import math
+import threading
 
 import numpy as np
 from numba import njit
@@ -333,12 +334,16 @@ class JpegEmulator:
         return out
 
 
-_EMULATORS = {}
+_LOCAL = threading.local()  # .emulators: this thread's, by frame size
 
 
 def jpeg_roundtrip(rgb, quality, out=None):
-    """JpegEmulator((h, w)).roundtrip, one emulator per frame size in the process."""
+    """JpegEmulator((h, w)).roundtrip, one emulator per frame size in each thread (an
+    emulator's work planes are its own: envs stepped in parallel threads each get theirs)."""
+    emulators = getattr(_LOCAL, "emulators", None)
+    if emulators is None:
+        emulators = _LOCAL.emulators = {}
     key = rgb.shape[:2]
-    if key not in _EMULATORS:
-        _EMULATORS[key] = JpegEmulator(*key)
-    return _EMULATORS[key].roundtrip(rgb, quality, out)
+    if key not in emulators:
+        emulators[key] = JpegEmulator(*key)
+    return emulators[key].roundtrip(rgb, quality, out)

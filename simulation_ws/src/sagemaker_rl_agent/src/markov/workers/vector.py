@@ -2,7 +2,8 @@
 
 `VectorCollector(envs, explorer, trace)` plays `count` exploring episodes over
 its envs: every step one batched policy call chooses the actions of all the
-envs still playing (`Explorer.choose_batch`), then each env steps. Episodes stay
+envs still playing (`Explorer.choose_batch`), then each env steps (their
+simulators advance in parallel threads: `EnvStepper`). Episodes stay
 DeepRacer episodes: each has its own number (given at reset, so its start
 position follows the env's start schedule), its own reward function call and
 rules, and its own sim trace rows. Episode numbers `first_episode ..
