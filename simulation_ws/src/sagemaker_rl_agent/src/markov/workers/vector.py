@@ -23,7 +23,6 @@ With one env it takes the same actions from the same random draws as
 `play_episode` with the same explorer. No ray, no ROS; TensorFlow only through
 the explorer's policy.
 """
-import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -47,8 +46,8 @@ def action_rng(seed: int, episode: int) -> np.random.Generator:
 
 def step_threads(envs: int) -> int:
     """Threads that step `envs` envs: one per core this process may use, at most one per env."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(int(envs), cores))
+    from markov.workers.settings import free_cores
+    return max(1, min(int(envs), free_cores()))
 
 
 class EnvStepper:
